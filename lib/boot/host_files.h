@@ -1,0 +1,19 @@
+// The fixed names on the host partition (design.md section 1). Users and
+// scripts rely on them; they are defined here and nowhere else.
+#pragma once
+
+namespace imgroot::host_files {
+
+inline constexpr const char* kCurrent = "hn-root.img";
+inline constexpr const char* kNew = "hn-root-new.img";
+inline constexpr const char* kOld = "hn-root-old.img";
+inline constexpr const char* kBroken = "hn-root-broken.img";
+inline constexpr const char* kRevertFlag = "system-revert";
+inline constexpr const char* kDataDir = "data";
+inline constexpr const char* kStateDir = "imgroot";
+// A second name for an image while it is being given a new one. It is always
+// a hard link to an image that has another name too, so removing it never
+// loses data; a name no boot path ever loads.
+inline constexpr const char* kLinkTemp = ".hn-root-link.tmp";
+
+}  // namespace imgroot::host_files

@@ -1,0 +1,142 @@
+#include "sys/file.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace imgroot {
+
+namespace {
+// From linux/ext4.h, which Debian's linux-libc-dev does not ship as a uapi header.
+constexpr unsigned long kExt4IocCheckpoint = _IOW('f', 43, __u32);
+}  // namespace
+
+Result<std::optional<struct stat>> stat_at(int dir, const std::string& name) {
+  struct stat st {};
+  if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return st;
+  if (errno == ENOENT) return std::nullopt;
+  return fail_errno("stat " + quoted(name));
+}
+
+Result<bool> exists_at(int dir, const std::string& name) {
+  auto st = stat_at(dir, name);
+  if (!st) return std::unexpected(st.error());
+  return st->has_value();
+}
+
+static Result<std::string> read_all(Fd fd, const std::string& name) {
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("read " + quoted(name));
+    }
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+Result<std::string> read_file_at(int dir, const std::string& name) {
+  auto fd = Fd::open_at(dir, name, O_RDONLY);
+  if (!fd) return std::unexpected(fd.error());
+  return read_all(std::move(*fd), name);
+}
+
+Result<std::string> read_file(const std::string& path) { return read_file_at(AT_FDCWD, path); }
+
+Result<std::vector<std::string>> list_dir(int dir) {
+  int copy = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (copy < 0) return fail_errno("open directory");
+  DIR* d = ::fdopendir(copy);
+  if (!d) {
+    int saved = errno;
+    (void)::close(copy);  // fdopendir failed, so the fd is still ours
+    return fail_errno("open directory", saved);
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(std::move(n));
+  }
+  int saved = errno;
+  (void)::closedir(d);  // read-only handle
+  if (saved) return fail_errno("read directory", saved);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Status rename_at(int dir, const std::string& from, const std::string& to) {
+  if (::renameat(dir, from.c_str(), dir, to.c_str()) < 0)
+    return fail_errno("rename " + quoted(from) + " -> " + quoted(to));
+  return {};
+}
+
+Status link_at(int dir, const std::string& from, const std::string& to) {
+  if (::linkat(dir, from.c_str(), dir, to.c_str(), 0) < 0)
+    return fail_errno("link " + quoted(from) + " -> " + quoted(to));
+  return {};
+}
+
+Status remove_at(int dir, const std::string& name) {
+  if (::unlinkat(dir, name.c_str(), 0) < 0 && errno != ENOENT)
+    return fail_errno("remove " + quoted(name));
+  return {};
+}
+
+Status fsync_fd(int fd, const std::string& what) {
+  if (::fsync(fd) < 0) return fail_errno("fsync " + what);
+  return {};
+}
+
+static Status write_all(int fd, const std::string& content, const std::string& name) {
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("write " + quoted(name));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Status write_file_atomic_at(int dir, const std::string& name, const std::string& content,
+                            mode_t mode) {
+  const std::string temp = "." + name + ".tmp";
+  auto fd = Fd::open_at(dir, temp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+  if (!fd) return std::unexpected(fd.error());
+  Status st = write_all(fd->get(), content, temp);
+  if (st) st = fsync_fd(fd->get(), quoted(temp));
+  if (st) st = rename_at(dir, temp, name);
+  if (!st) {
+    (void)remove_at(dir, temp);  // best effort: the error being returned matters more
+    return st;
+  }
+  return fsync_fd(dir, "directory of " + quoted(name));
+}
+
+Status checkpoint_filesystem(int fd) {
+  if (::syncfs(fd) < 0) return fail_errno("sync filesystem");
+  __u32 flags = 0;
+  if (::ioctl(fd, kExt4IocCheckpoint, &flags) == 0) return {};
+  if (errno != ENOTTY && errno != EOPNOTSUPP && errno != EINVAL)
+    return fail_errno("checkpoint ext4 journal");
+  // Not ext4: a freeze makes the filesystem write its log back home.
+  int arg = 0;
+  if (::ioctl(fd, FIFREEZE, &arg) < 0) {
+    if (errno == EOPNOTSUPP || errno == ENOTTY) return {};  // nothing journaled to push
+    return fail_errno("freeze filesystem");
+  }
+  if (::ioctl(fd, FITHAW, &arg) < 0) return fail_errno("thaw filesystem");
+  return {};
+}
+
+}  // namespace imgroot

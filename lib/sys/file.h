@@ -1,0 +1,45 @@
+// Files relative to a directory fd, and the durability steps boot-critical
+// writes are made of.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "sys/fd.h"
+
+namespace imgroot {
+
+// fstatat without following a final symlink; nullopt when the name does not exist.
+Result<std::optional<struct stat>> stat_at(int dir, const std::string& name);
+Result<bool> exists_at(int dir, const std::string& name);
+
+Result<std::string> read_file_at(int dir, const std::string& name);
+Result<std::string> read_file(const std::string& path);
+
+// The sorted names in a directory, without "." and "..".
+Result<std::vector<std::string>> list_dir(int dir);
+
+Status rename_at(int dir, const std::string& from, const std::string& to);
+// linkat(dir, from, dir, to); an existing 'to' is an error (EEXIST).
+Status link_at(int dir, const std::string& from, const std::string& to);
+// unlinkat; a name that is already gone is success.
+Status remove_at(int dir, const std::string& name);
+
+Status fsync_fd(int fd, const std::string& what);
+
+// Write 'content' to dir/name so that a crash leaves either the old file or
+// the new one: temp file, write, fsync, renameat, fsync(dir).
+Status write_file_atomic_at(int dir, const std::string& name, const std::string& content,
+                            mode_t mode = 0644);
+
+// Push everything written on the filesystem behind 'fd' to its home
+// locations, journal included. Boot loaders do not replay journals, so
+// fsync alone does not make a rename visible to GRUB: this checkpoints ext4's
+// journal (EXT4_IOC_CHECKPOINT), or freezes and thaws other filesystems.
+Status checkpoint_filesystem(int fd);
+
+}  // namespace imgroot

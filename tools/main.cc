@@ -1,0 +1,43 @@
+// imgroot: the command line of the running node (design.md section 4).
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "verbs.h"
+
+namespace {
+
+void print_help() {
+  std::cout << "Usage: imgroot VERB [OPTIONS...]\n\n"
+               "Boot manager for nodes whose root filesystem is an image file on the\n"
+               "partition labelled 'hostpart'.\n\nVerbs:\n";
+  for (const auto& verb : imgroot::cli::verbs())
+    std::cout << "  " << verb.name << std::string(14 - std::string(verb.name).size(), ' ')
+              << verb.summary << "\n";
+  std::cout << "\n'imgroot VERB --help' describes each verb.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace imgroot::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    print_help();
+    return kExitUsage;
+  }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    print_help();
+    return kExitOk;
+  }
+  if (args[0] == "--version") {
+    std::cout << "imgroot " << IMGROOT_VERSION << "\n";
+    return kExitOk;
+  }
+  for (const auto& verb : verbs()) {
+    if (args[0] == verb.name) return verb.run({args.begin() + 1, args.end()});
+  }
+  std::cerr << "imgroot: unknown verb '" << args[0] << "' (see 'imgroot --help')\n";
+  return kExitUsage;
+}

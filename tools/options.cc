@@ -1,0 +1,42 @@
+// The one file that adapts Boost.Program_options' exceptions.
+#include <iostream>
+
+#include "cli.h"
+
+namespace imgroot::cli {
+
+int report(const Error& error) {
+  std::cerr << "imgroot: " << error.message << "\n";
+  return kExitFailure;
+}
+
+int usage_error(const std::string& verb, const std::string& message) {
+  std::cerr << "imgroot " << verb << ": " << message << " (see 'imgroot " << verb
+            << " --help')\n";
+  return kExitUsage;
+}
+
+Parsed parse(const std::string& verb, const std::vector<std::string>& args,
+             const po::options_description& options,
+             const po::positional_options_description& positional, const std::string& usage,
+             const std::string& description) {
+  po::options_description all("Options");
+  all.add_options()("help,h", "show this help and exit");
+  all.add(options);
+  Parsed parsed;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(),
+              parsed.vars);
+    if (parsed.vars.count("help")) {
+      std::cout << "Usage: imgroot " << usage << "\n\n" << description << "\n\n" << all;
+      parsed.exit_now = kExitOk;
+      return parsed;
+    }
+    po::notify(parsed.vars);
+  } catch (const po::error& e) {
+    parsed.exit_now = usage_error(verb, e.what());
+  }
+  return parsed;
+}
+
+}  // namespace imgroot::cli
