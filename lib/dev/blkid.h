@@ -1,0 +1,22 @@
+// Device discovery and filesystem identification through libblkid.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "boot/device_spec.h"
+
+namespace imgroot {
+
+// The filesystem type libblkid recognises on the file or device behind 'fd'
+// ("ext4", "btrfs", "squashfs", ...); nullopt when there is none.
+Result<std::optional<std::string>> probe_filesystem_type(int fd);
+
+// Every block device (/dev/NAME for each /sys/class/block entry) that matches
+// 'spec', probed directly (no blkid cache). More than one match is the
+// caller's to report: two partitions labelled hostpart is an error.
+Result<std::vector<std::string>> find_devices(const DeviceSpec& spec);
+
+}  // namespace imgroot
