@@ -3,7 +3,7 @@
 #include <fcntl.h>
 
 #include "boot/host_files.h"
-#include "sys/file.h"
+#include "system/file.h"
 
 namespace imgroot::rotation {
 

@@ -1,4 +1,4 @@
-#include "sys/file.h"
+#include "system/file.h"
 
 #include <dirent.h>
 #include <fcntl.h>

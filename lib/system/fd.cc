@@ -1,4 +1,4 @@
-#include "sys/fd.h"
+#include "system/fd.h"
 
 #include <fcntl.h>
 #include <unistd.h>

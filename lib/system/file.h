@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "base/error.h"
-#include "sys/fd.h"
+#include "system/fd.h"
 
 namespace imgroot {
 

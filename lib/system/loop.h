@@ -6,7 +6,7 @@
 #include <string>
 
 #include "base/error.h"
-#include "sys/fd.h"
+#include "system/fd.h"
 
 namespace imgroot {
 

@@ -1,0 +1,82 @@
+#include "dev/blkid.h"
+
+#include <blkid/blkid.h>
+#include <fcntl.h>
+
+#include <memory>
+
+#include "system/fd.h"
+#include "system/file.h"
+
+namespace imgroot {
+
+namespace {
+
+struct ProbeFree {
+  void operator()(blkid_probe p) const { blkid_free_probe(p); }
+};
+using Probe = std::unique_ptr<std::remove_pointer_t<blkid_probe>, ProbeFree>;
+
+std::optional<std::string> lookup(blkid_probe probe, const char* tag) {
+  const char* value = nullptr;
+  if (blkid_probe_lookup_value(probe, tag, &value, nullptr) == 0 && value) return value;
+  return std::nullopt;
+}
+
+// Probe a device for 'tag'; nullopt when it cannot be opened or has no such value.
+std::optional<std::string> probe_tag(const std::string& device, const char* tag) {
+  auto fd = Fd::open(device, O_RDONLY | O_NONBLOCK);
+  if (!fd) return std::nullopt;  // vanished or no medium: not our partition
+  Probe probe(blkid_new_probe());
+  if (!probe || blkid_probe_set_device(probe.get(), fd->get(), 0, 0) < 0) return std::nullopt;
+  blkid_probe_enable_superblocks(probe.get(), 1);
+  blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID | BLKID_SUBLKS_TYPE);
+  blkid_probe_enable_partitions(probe.get(), 1);
+  blkid_probe_set_partitions_flags(probe.get(), BLKID_PARTS_ENTRY_DETAILS);
+  if (blkid_do_safeprobe(probe.get()) != 0) return std::nullopt;
+  return lookup(probe.get(), tag);
+}
+
+bool skipped_device(const std::string& name) {
+  // Loop and RAM disks never hold the host partition; probing unattached
+  // loop devices would only cost time while waiting for the real disk.
+  return name.starts_with("loop") || name.starts_with("ram") || name.starts_with("zram");
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> probe_filesystem_type(int fd) {
+  Probe probe(blkid_new_probe());
+  if (!probe) return fail("probe filesystem: libblkid could not allocate a probe");
+  if (blkid_probe_set_device(probe.get(), fd, 0, 0) < 0) return fail_errno("probe filesystem");
+  blkid_probe_enable_superblocks(probe.get(), 1);
+  blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_TYPE);
+  int rc = blkid_do_safeprobe(probe.get());
+  if (rc == -2) return fail("probe filesystem: more than one filesystem signature found");
+  if (rc != 0) return std::optional<std::string>{};
+  return lookup(probe.get(), "TYPE");
+}
+
+Result<std::vector<std::string>> find_devices(const DeviceSpec& spec) {
+  if (spec.kind == DeviceSpec::Kind::kPath) {
+    auto present = exists_at(AT_FDCWD, spec.value);
+    if (!present) return std::unexpected(present.error());
+    if (*present) return std::vector<std::string>{spec.value};
+    return std::vector<std::string>{};
+  }
+  auto sys = Fd::open_dir("/sys/class/block");
+  if (!sys) return std::unexpected(sys.error());
+  auto names = list_dir(sys->get());
+  if (!names) return std::unexpected(names.error());
+
+  std::vector<std::string> found;
+  for (const auto& name : *names) {
+    if (skipped_device(name)) continue;
+    std::string device = "/dev/" + name;
+    auto value = probe_tag(device, spec.blkid_tag());
+    if (value && spec.matches(*value)) found.push_back(device);
+  }
+  return found;
+}
+
+}  // namespace imgroot
