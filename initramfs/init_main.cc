@@ -1,1 +1,137 @@
-int main() { return 0; }
+// imgroot-init: PID 1 of the standalone initramfs (design.md sections 2-3).
+//
+// Finds the host partition, rotates the images, loop-mounts hn-root.img and
+// switches root into it. Every failure leads to the previous image or to the
+// rescue path; main never returns.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <exception>
+
+#include "boot/cmdline.h"
+#include "boot/host_files.h"
+#include "boot/rotation.h"
+#include "early.h"
+#include "hostpart.h"
+#include "image_root.h"
+#include "log.h"
+#include "rescue.h"
+#include "switch_root.h"
+#include "system/fd.h"
+#include "system/file.h"
+#include "system/mount.h"
+
+namespace imgroot::init {
+namespace {
+
+constexpr const char* kModulesList = "/etc/imgroot/modules.load";
+constexpr const char* kScratch = "/run/imgroot";
+constexpr const char* kHostpartMount = "/run/imgroot/hostpart";
+constexpr const char* kNewRoot = "/sysroot";
+
+void report_module_failure(const Error& e) { warn(e.message); }
+
+// Everything up to a mounted host partition, or the reason there is none.
+Result<Mount> find_and_mount_hostpart(const BootConfig& config) {
+  long long start = now_ms();
+  auto loaded = load_modules(kModulesList, report_module_failure);
+  info("loaded " + std::to_string(loaded.loaded) + " modules in " +
+       std::to_string(now_ms() - start) + " ms" +
+       (loaded.failed ? " (" + std::to_string(loaded.failed) + " failed)" : ""));
+
+  start = now_ms();
+  auto device = wait_for_hostpart(config.hostpart, config.timeout_seconds);
+  if (!device) return std::unexpected(device.error());
+  info("host partition " + config.hostpart.to_string() + " is " + *device + ", found in " +
+       std::to_string(now_ms() - start) + " ms");
+
+  (void)::mkdir(kScratch, 0755);
+  (void)::mkdir(kHostpartMount, 0755);
+  return mount_hostpart(*device, kHostpartMount);
+}
+
+void log_outcome(const rotation::Outcome& outcome, const BootConfig& config) {
+  for (const auto& step : outcome.steps) info("rotation: " + step);
+  if (outcome.dropped_stale_flag)
+    warn(std::string("a revert was requested but there is no ") + host_files::kOld +
+         "; booting " + host_files::kCurrent);
+  if (config.image && *config.image != outcome.chosen)
+    warn("GRUB loaded the kernel of " + *config.image + " but the rules choose " +
+         outcome.chosen + ": this kernel may not match the image's modules");
+}
+
+// Mount the current image, or give up on it and fall back to the old one
+// until one can be mounted or none is left.
+Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config) {
+  for (;;) {
+    auto root = mount_image(hostpart, host_files::kCurrent, config, kNewRoot, kScratch);
+    Status usable = root ? check_init(kNewRoot, config.init) : std::unexpected(root.error());
+    if (usable) return root;
+
+    error("cannot boot " + std::string(host_files::kCurrent) + ": " + usable.error().message);
+    if (root) root = std::unexpected(Error{});  // unmount it before renaming it away
+    auto fallen = rotation::fall_back(hostpart);
+    if (!fallen) return std::unexpected(std::move(fallen.error()).context("fall back"));
+    for (const auto& step : fallen->steps) info("fall back: " + step);
+    if (auto st = checkpoint_filesystem(hostpart); !st) warn(st.error().message);
+  }
+}
+
+[[noreturn]] void boot(char** argv) {
+  if (auto st = mount_api_filesystems(); !st) {
+    open_log();
+    rescue(st.error().message);
+  }
+  open_log();
+  info("starting");
+  (void)make_private_recursive("/");  // moves below need a private parent; rootfs usually is
+
+  auto cmdline_text = read_file("/proc/cmdline");
+  auto parsed = parse_cmdline(cmdline_text ? *cmdline_text : "");
+  for (const auto& w : parsed.warnings) warn(w);
+  const BootConfig& config = parsed.config;
+
+  auto hostpart_mount = find_and_mount_hostpart(config);
+  if (!hostpart_mount) rescue(hostpart_mount.error().message);
+  auto hostpart = Fd::open_dir(kHostpartMount);
+  if (!hostpart) rescue(hostpart.error().message);
+
+  auto outcome = rotation::rotate(hostpart->get(), config.revert);
+  if (!outcome) rescue(std::move(outcome.error()).context("rotate images").message);
+  log_outcome(*outcome, config);
+  // GRUB reads the disk without replaying the journal: make the renames
+  // visible to it before anything else can go wrong.
+  if (auto st = checkpoint_filesystem(hostpart->get()); !st) warn(st.error().message);
+
+  auto root = mount_bootable_image(hostpart->get(), config);
+  if (!root) rescue(root.error().message);
+  info("mounted " + std::string(host_files::kCurrent) + " (" + root->fs_type + ") from " +
+       root->loop.path());
+
+  hostpart = Fd();  // no fd of ours may keep the host partition's directory open
+  info("switching root to " + config.init);
+  if (auto st = switch_root(kNewRoot, kHostpartMount); !st) rescue(st.error().message);
+  root->release();
+  hostpart_mount->release();
+  close_log();
+  // The kernel hands init the words of its command line it did not
+  // understand ("single", "emergency"): they are for the image's init.
+  argv[0] = const_cast<char*>(config.init.c_str());
+  ::execv(config.init.c_str(), argv);
+  rescue("exec " + config.init + ": " + std::string(std::strerror(errno)));
+}
+
+}  // namespace
+}  // namespace imgroot::init
+
+int main(int, char** argv) {
+  try {
+    imgroot::init::boot(argv);
+  } catch (const std::exception& e) {
+    imgroot::init::rescue(std::string("internal error: ") + e.what());
+  } catch (...) {
+    imgroot::init::rescue("internal error");
+  }
+}

@@ -1,0 +1,69 @@
+#include "hostpart.h"
+
+#include <fcntl.h>
+#include <time.h>
+
+#include "dev/blkid.h"
+#include "log.h"
+#include "system/fd.h"
+#include "system/file.h"
+
+namespace imgroot::init {
+
+namespace {
+
+constexpr long kPollMs = 50;
+
+void sleep_ms(long ms) {
+  struct timespec ts {ms / 1000, (ms % 1000) * 1000000};
+  while (::nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+  }
+}
+
+// What the kernel sees, for the message when the partition never appears.
+std::string block_devices_seen() {
+  auto sys = Fd::open_dir("/sys/class/block");
+  if (!sys) return "(cannot read /sys/class/block)";
+  auto names = list_dir(sys->get());
+  if (!names || names->empty()) return "none";
+  std::string seen;
+  for (const auto& n : *names) {
+    if (n.starts_with("loop") || n.starts_with("ram")) continue;
+    seen += (seen.empty() ? "" : " ") + n;
+  }
+  return seen.empty() ? "none" : seen;
+}
+
+}  // namespace
+
+Result<std::string> wait_for_hostpart(const DeviceSpec& spec, int timeout_seconds) {
+  const long long deadline = now_ms() + timeout_seconds * 1000LL;
+  for (;;) {
+    auto found = find_devices(spec);
+    if (!found) return std::unexpected(found.error());
+    if (found->size() == 1) return found->front();
+    if (found->size() > 1) {
+      std::string names;
+      for (const auto& d : *found) names += (names.empty() ? "" : " and ") + d;
+      return fail("host partition " + spec.to_string() + " is ambiguous: " + names +
+                  " both match; relabel one, or name the partition by PARTUUID= in "
+                  "imgroot.hostpart=");
+    }
+    if (now_ms() >= deadline)
+      return fail("host partition " + spec.to_string() + " not found after " +
+                  std::to_string(timeout_seconds) + " s (block devices: " + block_devices_seen() +
+                  "); check the disk, its driver in the initramfs, and imgroot.hostpart=");
+    sleep_ms(kPollMs);
+  }
+}
+
+Result<Mount> mount_hostpart(const std::string& device, const std::string& target) {
+  auto fd = Fd::open(device, O_RDONLY);
+  if (!fd) return std::unexpected(fd.error());
+  auto type = probe_filesystem_type(fd->get());
+  if (!type) return std::unexpected(type.error());
+  if (!*type) return fail("host partition " + quoted(device) + " has no filesystem libblkid knows");
+  return Mount::create(device, target, **type, MS_NOATIME);
+}
+
+}  // namespace imgroot::init

@@ -1,0 +1,20 @@
+// Waiting for the host partition and mounting it.
+#pragma once
+
+#include <string>
+
+#include "base/error.h"
+#include "boot/device_spec.h"
+#include "system/mount.h"
+
+namespace imgroot::init {
+
+// Poll until exactly one block device matches 'spec', for up to
+// 'timeout_seconds'. Two matches fail at once, naming both: booting
+// whichever came first would be a coin toss between two disks.
+Result<std::string> wait_for_hostpart(const DeviceSpec& spec, int timeout_seconds);
+
+// Mount 'device' read-write at 'target' with the filesystem libblkid finds on it.
+Result<Mount> mount_hostpart(const std::string& device, const std::string& target);
+
+}  // namespace imgroot::init

@@ -1,0 +1,88 @@
+#include "image_root.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "dev/blkid.h"
+#include "log.h"
+#include "system/fd.h"
+
+namespace imgroot::init {
+
+void ImageRoot::release() {
+  for (auto& m : mounts) m.release();
+}
+
+namespace {
+
+Status mount_overlay(ImageRoot& root, const std::string& target, const std::string& scratch) {
+  const std::string lower = scratch + "/lower", layers = scratch + "/overlay";
+  for (const auto& dir : {scratch, lower, layers}) (void)::mkdir(dir.c_str(), 0755);
+  auto image = Mount::create(root.loop.path(), lower, root.fs_type, MS_RDONLY);
+  if (!image) return std::unexpected(image.error());
+  root.mounts.push_back(std::move(*image));
+  auto tmpfs = Mount::create("tmpfs", layers, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+  if (!tmpfs) return std::unexpected(tmpfs.error());
+  root.mounts.push_back(std::move(*tmpfs));
+  for (const char* sub : {"/upper", "/work"}) {
+    if (::mkdir((layers + sub).c_str(), 0755) < 0) return fail_errno("create " + quoted(layers + sub));
+  }
+  auto overlay = Mount::create("overlay", target, "overlay", 0,
+                               "lowerdir=" + lower + ",upperdir=" + layers + "/upper,workdir=" +
+                                   layers + "/work");
+  if (!overlay) return std::unexpected(overlay.error());
+  root.mounts.push_back(std::move(*overlay));
+  return {};
+}
+
+}  // namespace
+
+Result<ImageRoot> mount_image(int hostpart_dir, const std::string& image, const BootConfig& config,
+                              const std::string& target, const std::string& scratch) {
+  const bool overlay = config.overlay != Overlay::kNone;
+  const bool read_only = config.read_only || overlay;
+  auto file = Fd::open_at(hostpart_dir, image, read_only ? O_RDONLY : O_RDWR);
+  if (!file) return std::unexpected(file.error());
+
+  auto type = probe_filesystem_type(file->get());
+  if (!type) return std::unexpected(type.error());
+  if (!*type) return fail(quoted(image) + " holds no filesystem libblkid recognises");
+
+  auto loop = LoopDevice::attach(*file, read_only);
+  if (!loop) return std::unexpected(loop.error());
+  ImageRoot root{std::move(*loop), **type, {}};
+
+  if (overlay) {
+    if (config.overlay == Overlay::kPersistent)
+      warn("imgroot.overlay=persistent is not supported yet: changes are kept in RAM only "
+           "(as with imgroot.overlay=tmpfs) and lost at shutdown");
+    if (auto st = mount_overlay(root, target, scratch); !st) return std::unexpected(st.error());
+    return root;
+  }
+  auto mounted = Mount::create(root.loop.path(), target, root.fs_type,
+                               read_only ? MS_RDONLY : 0, config.rootflags);
+  if (!mounted) return std::unexpected(std::move(mounted.error()).context(quoted(image)));
+  root.mounts.push_back(std::move(*mounted));
+  return root;
+}
+
+Status check_init(const std::string& root, const std::string& init) {
+  auto root_fd = Fd::open_dir(root);
+  if (!root_fd) return std::unexpected(root_fd.error());
+  struct open_how how {};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT;
+  long fd = ::syscall(SYS_openat2, root_fd->get(), init.c_str(), &how, sizeof how);
+  if (fd < 0) return fail_errno("find init " + quoted(init) + " in the image");
+  Fd init_fd(static_cast<int>(fd));
+  struct stat st {};
+  if (::fstat(init_fd.get(), &st) < 0) return fail_errno("stat init " + quoted(init));
+  if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+    return fail("init " + quoted(init) + " in the image is not an executable file");
+  return {};
+}
+
+}  // namespace imgroot::init
