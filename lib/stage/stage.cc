@@ -1,0 +1,119 @@
+#include "stage/stage.h"
+
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+
+#include <climits>
+#include <cstdlib>
+
+#include "base/bytes.h"
+#include "boot/host_files.h"
+#include "boot/rotation.h"
+#include "stage/inspect.h"
+#include "state/state_file.h"
+#include "system/file.h"
+
+namespace imgroot::stage {
+
+using namespace host_files;
+
+namespace {
+
+#ifndef XFS_SUPER_MAGIC
+constexpr long XFS_SUPER_MAGIC = 0x58465342;
+#endif
+
+Status refuse_pending_revert(const rotation::HostState& s, bool cancel_revert) {
+  if (!s.revert_flag || cancel_revert) return {};
+  return fail(std::string("a revert is pending (") + kRevertFlag +
+              "): the next boot goes back to " + kOld +
+              " and would leave this image staged for the boot after; pass --cancel-revert "
+              "to cancel the revert and stage, or leave the revert be and stage later");
+}
+
+std::string absolute(const std::string& path) {
+  char buf[PATH_MAX];
+  return ::realpath(path.c_str(), buf) ? std::string(buf) : path;
+}
+
+Status record(int dir, const Partial& partial, const Copied& copy, const std::string& source) {
+  struct stat st {};
+  if (::fstat(partial.fd().get(), &st) < 0) return fail_errno("stat " + quoted(kPartial));
+  auto state = state::load_state(dir);
+  if (!state) return std::unexpected(state.error());
+  state::ImageRecord r = state::record_for(st);
+  r.sha256 = copy.sha256;
+  r.source = source;
+  r.staged_at = state::now_rfc3339();
+  state->images.push_back(std::move(r));
+  return state::save_state(dir, std::move(*state), st);
+}
+
+}  // namespace
+
+Status check_free_space(int dir, const Fd& image) {
+  struct stat src {}, hp {};
+  struct statfs fs {};
+  struct statvfs vfs {};
+  if (::fstat(image.get(), &src) < 0 || ::fstat(dir, &hp) < 0) return fail_errno("stat");
+  if (::fstatfs(dir, &fs) < 0 || ::fstatvfs(dir, &vfs) < 0)
+    return fail_errno("measure free space on the host partition");
+  const bool reflink = src.st_dev == hp.st_dev &&
+                       (fs.f_type == BTRFS_SUPER_MAGIC || fs.f_type == XFS_SUPER_MAGIC);
+  if (reflink) return {};
+  // Holes stay holes: the copy takes what the source has allocated.
+  auto allocated = static_cast<std::uint64_t>(src.st_blocks) * 512;
+  auto needed = std::min(allocated, static_cast<std::uint64_t>(src.st_size));
+  auto available = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  if (needed <= available) return {};
+  return fail("not enough space on the host partition: the copy needs " + format_bytes(needed) +
+              ", " + format_bytes(available) + " is free (" + format_bytes(needed - available) +
+              " missing); remove " + kBroken + " or other files there, and stage again");
+}
+
+Result<Staged> stage_image(int dir, const StageRequest& request, const CopyControl& control) {
+  auto host = rotation::read_state(dir);
+  if (!host) return std::unexpected(host.error());
+  if (auto st = refuse_pending_revert(*host, request.cancel_revert); !st)
+    return std::unexpected(st.error());
+
+  Staged out;
+  auto image = open_image(request.image);
+  if (!image) return std::unexpected(image.error());
+  auto type = probe_image(*image, request.image);
+  if (!type) return std::unexpected(type.error());
+  out.fs_type = *type;
+  if (request.inspect) {
+    if (auto st = inspect_contents(*image, *type, request.init); !st)
+      return std::unexpected(st.error());
+  }
+
+  if (auto stale = remove_stale_partial(dir); !stale) return std::unexpected(stale.error());
+  if (auto st = check_free_space(dir, *image); !st) return std::unexpected(st.error());
+  auto copied = copy_to_partial(dir, *image, control);
+  if (!copied) return std::unexpected(copied.error());
+  auto& [partial, copy] = *copied;
+  out.copy = copy;
+
+  if (auto st = record(dir, partial, copy, absolute(request.image)); !st)
+    return std::unexpected(st.error());
+  // A revert may have been asked for while the copy ran.
+  auto now = rotation::read_state(dir);
+  if (!now) return std::unexpected(now.error());
+  if (auto st = refuse_pending_revert(*now, request.cancel_revert); !st)
+    return std::unexpected(st.error());
+  if (now->revert_flag) {
+    // Durably gone before the image appears: a crash in between must not
+    // leave a revert and an upgrade pending together.
+    if (auto st = remove_at(dir, kRevertFlag); !st) return std::unexpected(st.error());
+    if (auto st = fsync_fd(dir, "host partition directory"); !st)
+      return std::unexpected(st.error());
+    out.cancelled_revert = true;
+  }
+  if (auto st = partial.publish(); !st) return std::unexpected(st.error());
+  if (auto st = checkpoint_filesystem(dir); !st) return std::unexpected(st.error());
+  return out;
+}
+
+}  // namespace imgroot::stage

@@ -1,0 +1,76 @@
+// `imgroot stage`: check an image, copy it onto the host partition under a
+// name no boot path loads, and give it the name hn-root-new.img in one
+// rename, so the partition holds either the previous staged image or the
+// complete new one, never a part of one.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/error.h"
+#include "stage/copy.h"
+#include "system/fd.h"
+
+namespace imgroot::stage {
+
+// The copy in progress. Not an hn-root*.img name: neither GRUB nor the init
+// ever loads it, and the next stage or status removes one left by a kill.
+inline constexpr const char* kPartial = ".hn-root-new.img.partial";
+
+struct StageRequest {
+  std::string image;                // the path given on the command line
+  std::string init = "/sbin/init";  // must be an executable file in the image
+  bool inspect = true;              // mount the image to look inside (needs root)
+  bool cancel_revert = false;       // drop a pending system-revert instead of refusing
+};
+
+struct Staged {
+  std::string fs_type;
+  Copied copy;
+  bool cancelled_revert = false;
+};
+
+// The whole verb, in order: refuse a pending revert, check the image, remove
+// a stale partial, check free space, copy with hash, record, rename, make it
+// visible to GRUB.
+Result<Staged> stage_image(int hostpart_dir, const StageRequest& request,
+                           const CopyControl& control);
+
+// Remove a partial copy that no running `imgroot stage` holds (its lock is
+// gone with the process that was killed). Returns whether there was one.
+Result<bool> remove_stale_partial(int hostpart_dir);
+
+// Refuse, with how much is missing, when the host partition has less free
+// space than a copy of 'image' takes. A reflink onto the same filesystem
+// takes none, so it is not checked there.
+Status check_free_space(int hostpart_dir, const Fd& image);
+
+// A partial copy: created exclusively and locked, removed by the destructor
+// unless it was published.
+class Partial {
+ public:
+  static Result<Partial> create(int hostpart_dir);
+  Partial(Partial&& other) noexcept;
+  Partial& operator=(Partial&&) = delete;
+  ~Partial();
+
+  const Fd& fd() const { return fd_; }
+  // fsync the data, then rename to hn-root-new.img and fsync the directory.
+  Status publish();
+
+ private:
+  Partial(int dir, Fd fd) : dir_(dir), fd_(std::move(fd)) {}
+  int dir_;
+  Fd fd_;
+  bool published_ = false;
+};
+
+// Copy 'image' into a new partial and hash it. On any error, the partial is
+// gone and nothing else on the partition changed.
+Result<std::pair<Partial, Copied>> copy_to_partial(int hostpart_dir, const Fd& image,
+                                                   const CopyControl& control);
+
+}  // namespace imgroot::stage

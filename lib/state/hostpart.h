@@ -1,0 +1,31 @@
+// Finding and opening the host partition, and the system files that say
+// what booted. Every path is injectable so tests run on fixtures.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/error.h"
+#include "system/fd.h"
+
+namespace imgroot::state {
+
+struct SystemPaths {
+  std::string mountinfo = "/proc/self/mountinfo";
+  std::string cmdline = "/proc/cmdline";
+  std::string sys_block = "/sys/block";
+  // Where the running system has the host partition (design.md section 2).
+  std::string default_hostpart = "/hostpart";
+};
+
+struct Hostpart {
+  std::string path;  // as given or found, for messages and the status
+  Fd dir;            // O_DIRECTORY handle every operation is relative to
+};
+
+// 'given' (--hostpart) when there is one; else where the partition labelled
+// hostpart is mounted; else the default path when it is a directory. The
+// error says what was tried and how to point imgroot at the partition.
+Result<Hostpart> open_hostpart(const std::optional<std::string>& given, const SystemPaths& paths);
+
+}  // namespace imgroot::state

@@ -1,0 +1,112 @@
+// The one file that adapts nlohmann::json (which throws) for the state file
+// and the status report.
+#include <nlohmann/json.hpp>
+
+#include "state/state_file.h"
+#include "state/status.h"
+
+namespace imgroot::state {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kStateVersion = 1;
+constexpr int kStatusSchema = 1;
+
+json optional_string(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
+json nonempty_string(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+Assessment parse_assessment(const std::string& s) {
+  if (s == "good") return Assessment::kGood;
+  if (s == "bad") return Assessment::kBad;
+  if (s == "unassessed") return Assessment::kNone;
+  throw std::invalid_argument("unknown assessment '" + s + "'");
+}
+
+json image_json(const ImageStatus& img) {
+  json j = {{"name", img.name}, {"role", img.role}, {"present", img.present}};
+  j["size"] = img.present ? json(img.size) : json(nullptr);
+  j["mtime"] = img.present ? json(format_rfc3339(img.mtime)) : json(nullptr);
+  const ImageRecord* r = img.record ? &*img.record : nullptr;
+  j["sha256"] = r ? nonempty_string(r->sha256) : json(nullptr);
+  j["modified_since_staged"] = r && !r->sha256.empty() ? json(img.modified_since_staged) : json(nullptr);
+  j["source"] = r ? nonempty_string(r->source) : json(nullptr);
+  j["staged_at"] = r ? nonempty_string(r->staged_at) : json(nullptr);
+  j["assessment"] = img.present ? json(assessment_name(r ? r->assessment : Assessment::kNone))
+                                : json(nullptr);
+  return j;
+}
+
+// Paths come from the filesystem and need not be UTF-8: never throw on them.
+std::string dump(const json& j) {
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+std::string state_to_json(const StateFile& state) {
+  json images = json::array();
+  for (const auto& r : state.images) {
+    images.push_back({{"inode", r.inode},
+                      {"size", r.size},
+                      {"mtime_ns", r.mtime_ns},
+                      {"sha256", r.sha256},
+                      {"source", r.source},
+                      {"staged_at", r.staged_at},
+                      {"assessment", assessment_name(r.assessment)},
+                      {"assessed_at", r.assessed_at}});
+  }
+  return dump({{"version", kStateVersion}, {"images", images}});
+}
+
+Result<StateFile> state_from_json(const std::string& text) {
+  try {
+    json j = json::parse(text);
+    if (j.at("version").get<int>() != kStateVersion)
+      return fail("unsupported version " + j.at("version").dump());
+    StateFile state;
+    for (const auto& i : j.at("images")) {
+      ImageRecord r;
+      r.inode = i.at("inode").get<std::uint64_t>();
+      r.size = i.at("size").get<std::uint64_t>();
+      r.mtime_ns = i.at("mtime_ns").get<std::int64_t>();
+      r.sha256 = i.value("sha256", "");
+      r.source = i.value("source", "");
+      r.staged_at = i.value("staged_at", "");
+      r.assessment = parse_assessment(i.value("assessment", "unassessed"));
+      r.assessed_at = i.value("assessed_at", "");
+      state.images.push_back(std::move(r));
+    }
+    return state;
+  } catch (const std::exception& e) {
+    return fail(std::string("not a valid state file (") + e.what() + ")");
+  }
+}
+
+std::string status_to_json(const HostStatus& s) {
+  json images = json::array();
+  for (const auto& img : s.images) images.push_back(image_json(img));
+  const Booted& b = s.booted;
+  json j = {
+      {"schema", kStatusSchema},
+      {"hostpart", s.hostpart},
+      {"booted",
+       {{"from_this_hostpart", b.from_this_hostpart},
+        {"image", optional_string(b.image)},
+        {"kernel_image", optional_string(b.kernel_image)},
+        {"root_device", optional_string(b.root_device)},
+        {"backing_file", optional_string(b.backing_file)}}},
+      {"images", images},
+      {"staged", s.staged},
+      {"revert_pending", s.revert_pending},
+      {"next_boot", {{"image", optional_string(s.next_boot_image)}, {"action", s.next_boot_action}}},
+      {"assessment",
+       {{"image", optional_string(s.assessed_image)},
+        {"state", s.assessed_image ? json(assessment_name(s.assessment)) : json(nullptr)}}},
+      {"removed_stale_partial", s.removed_stale_partial},
+  };
+  return dump(j);
+}
+
+}  // namespace imgroot::state

@@ -1,0 +1,99 @@
+#include "state/state_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <ctime>
+
+#include "boot/host_files.h"
+#include "system/file.h"
+
+namespace imgroot::state {
+
+using namespace host_files;
+
+const char* assessment_name(Assessment a) {
+  switch (a) {
+    case Assessment::kGood: return "good";
+    case Assessment::kBad: return "bad";
+    case Assessment::kNone: break;
+  }
+  return "unassessed";
+}
+
+bool ImageRecord::describes(const struct stat& st) const {
+  return inode == static_cast<std::uint64_t>(st.st_ino) &&
+         size == static_cast<std::uint64_t>(st.st_size);
+}
+
+ImageRecord* StateFile::find(const struct stat& st) {
+  for (auto& r : images)
+    if (r.describes(st)) return &r;
+  return nullptr;
+}
+
+const ImageRecord* StateFile::find(const struct stat& st) const {
+  return const_cast<StateFile*>(this)->find(st);
+}
+
+Result<StateFile> load_state(int dir) {
+  auto state_dir = stat_at(dir, kStateDir);
+  if (!state_dir) return std::unexpected(state_dir.error());
+  if (!*state_dir) return StateFile{};
+  auto text = read_file_at(dir, std::string(kStateDir) + "/" + kStateFile);
+  if (!text) {
+    if (text.error().code == ENOENT) return StateFile{};
+    return std::unexpected(text.error());
+  }
+  auto state = state_from_json(*text);
+  if (!state)
+    return std::unexpected(std::move(state.error())
+                               .context(std::string("read ") + kStateDir + "/" + kStateFile));
+  return state;
+}
+
+Status save_state(int dir, StateFile state, const std::optional<struct stat>& also_keep) {
+  // Keep only the records of files that are one of the images now.
+  std::vector<struct stat> present;
+  if (also_keep) present.push_back(*also_keep);
+  for (const char* name : {kCurrent, kNew, kOld, kBroken}) {
+    auto st = stat_at(dir, name);
+    if (!st) return std::unexpected(st.error());
+    if (*st) present.push_back(**st);
+  }
+  std::erase_if(state.images, [&](const ImageRecord& r) {
+    for (const auto& st : present)
+      if (r.describes(st)) return false;
+    return true;
+  });
+
+  if (::mkdirat(dir, kStateDir, 0755) < 0 && errno != EEXIST)
+    return fail_errno(std::string("create ") + kStateDir + "/");
+  auto state_dir = Fd::open_at(dir, kStateDir, O_RDONLY | O_DIRECTORY);
+  if (!state_dir) return std::unexpected(state_dir.error());
+  if (auto st = write_file_atomic_at(state_dir->get(), kStateFile, state_to_json(state)); !st)
+    return st;
+  // A newly created imgroot/ must survive a crash too.
+  return fsync_fd(dir, "host partition directory");
+}
+
+ImageRecord record_for(const struct stat& st) {
+  ImageRecord r;
+  r.inode = static_cast<std::uint64_t>(st.st_ino);
+  r.size = static_cast<std::uint64_t>(st.st_size);
+  r.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  return r;
+}
+
+std::string format_rfc3339(std::int64_t seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm {};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string now_rfc3339() { return format_rfc3339(static_cast<std::int64_t>(std::time(nullptr))); }
+
+}  // namespace imgroot::state

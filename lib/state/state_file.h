@@ -1,0 +1,66 @@
+// imgroot's own record of the images on the host partition, kept in
+// imgroot/state.json (design.md section 1: the imgroot/ state directory).
+//
+// Images change names at boot (rotation renames and links them) but keep
+// their inode, so a record is tied to the inode, not to a name.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace imgroot::state {
+
+inline constexpr const char* kStateFile = "state.json";
+
+enum class Assessment { kNone, kGood, kBad };
+const char* assessment_name(Assessment a);  // "unassessed", "good", "bad"
+
+struct ImageRecord {
+  std::uint64_t inode = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;  // when it was staged; a later mtime means it was written since
+  std::string sha256;         // of the content as staged; empty when not known
+  std::string source;         // the path it was staged from
+  std::string staged_at;      // RFC 3339, UTC
+  Assessment assessment = Assessment::kNone;
+  std::string assessed_at;    // RFC 3339, UTC; empty while unassessed
+
+  // The record describes this file (same inode and size).
+  bool describes(const struct stat& st) const;
+};
+
+struct StateFile {
+  std::vector<ImageRecord> images;
+
+  ImageRecord* find(const struct stat& st);
+  const ImageRecord* find(const struct stat& st) const;
+};
+
+// The state of the host partition open as 'hostpart_dir'; empty when there
+// is no state file yet. A file that does not parse is an error naming it.
+Result<StateFile> load_state(int hostpart_dir);
+
+// Write the state atomically (temp, fsync, rename, fsync), creating
+// imgroot/ when needed. Records of files that are none of the images any
+// more (nor 'also_keep', a file about to become one) are dropped first.
+Status save_state(int hostpart_dir, StateFile state,
+                  const std::optional<struct stat>& also_keep = std::nullopt);
+
+// A record for a file as it is now (inode, size, mtime).
+ImageRecord record_for(const struct stat& st);
+
+// The current time as RFC 3339 UTC ("2026-11-21T20:38:21Z").
+std::string now_rfc3339();
+std::string format_rfc3339(std::int64_t seconds);
+
+// The JSON text of a state and back; the adapter around nlohmann::json.
+std::string state_to_json(const StateFile& state);
+Result<StateFile> state_from_json(const std::string& text);
+
+}  // namespace imgroot::state

@@ -1,0 +1,106 @@
+#include "state/status.h"
+
+#include <sys/stat.h>
+
+#include "boot/cmdline.h"
+#include "boot/host_files.h"
+#include "boot/rotation.h"
+#include "state/mount_table.h"
+#include "system/file.h"
+
+namespace imgroot::state {
+
+using namespace host_files;
+
+namespace {
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// /sys/block/loopN/loop/backing_file for /dev/loopN; nullopt for anything else.
+std::optional<std::string> backing_file_of(const std::string& device, const SystemPaths& paths) {
+  const std::string prefix = "/dev/loop";
+  if (!device.starts_with(prefix)) return std::nullopt;
+  std::string name = device.substr(5);  // loopN
+  auto text = read_file(paths.sys_block + "/" + name + "/loop/backing_file");
+  if (!text) return std::nullopt;
+  return trim(*text);
+}
+
+// Is 'file' (an absolute path as the kernel prints it) a direct child of the
+// host partition directory? Compares the directory by device and inode, so
+// any path to it counts.
+std::optional<std::string> name_on_hostpart(const std::string& file, const Hostpart& hostpart) {
+  auto slash = file.rfind('/');
+  if (slash == std::string::npos) return std::nullopt;
+  std::string parent = slash == 0 ? "/" : file.substr(0, slash);
+  struct stat dir_st {}, hp_st {};
+  if (::stat(parent.c_str(), &dir_st) < 0 || ::fstat(hostpart.dir.get(), &hp_st) < 0)
+    return std::nullopt;
+  if (dir_st.st_dev != hp_st.st_dev || dir_st.st_ino != hp_st.st_ino) return std::nullopt;
+  return file.substr(slash + 1);
+}
+
+ImageStatus image_status(int dir, const char* name, const char* role, const StateFile& state) {
+  ImageStatus out;
+  out.name = name;
+  out.role = role;
+  auto st = stat_at(dir, name);
+  if (!st || !*st) return out;
+  out.present = true;
+  out.size = static_cast<std::uint64_t>((*st)->st_size);
+  out.mtime = static_cast<std::int64_t>((*st)->st_mtim.tv_sec);
+  if (const ImageRecord* r = state.find(**st)) {
+    out.record = *r;
+    out.modified_since_staged = !r->sha256.empty() && record_for(**st).mtime_ns != r->mtime_ns;
+  }
+  return out;
+}
+
+}  // namespace
+
+Booted find_booted(const Hostpart& hostpart, const SystemPaths& paths) {
+  Booted b;
+  if (auto text = read_file(paths.cmdline)) b.kernel_image = parse_cmdline(*text).config.image;
+  if (auto table = MountTable::read(paths.mountinfo)) b.root_device = table->source_at("/");
+  if (b.root_device) b.backing_file = backing_file_of(*b.root_device, paths);
+  if (b.backing_file) {
+    b.image = name_on_hostpart(*b.backing_file, hostpart);
+    b.from_this_hostpart = b.image.has_value();
+  }
+  return b;
+}
+
+Result<HostStatus> read_status(const Hostpart& hostpart, const SystemPaths& paths) {
+  const int dir = hostpart.dir.get();
+  auto rot = rotation::read_state(dir);
+  if (!rot) return std::unexpected(rot.error());
+  auto state = load_state(dir);
+  if (!state) return std::unexpected(state.error());
+
+  HostStatus s;
+  s.hostpart = hostpart.path;
+  s.booted = find_booted(hostpart, paths);
+  s.images = {image_status(dir, kCurrent, "current", *state),
+              image_status(dir, kNew, "staged", *state),
+              image_status(dir, kOld, "old", *state),
+              image_status(dir, kBroken, "broken", *state)};
+  s.staged = rot->staged;
+  s.revert_pending = rot->revert_flag;
+  // The next boot does not inherit this boot's imgroot.revert=1.
+  s.next_boot_image = rotation::boot_choice(*rot, false);
+  s.next_boot_action = rotation::action_name(rotation::plan(*rot, false));
+
+  // The init always runs hn-root.img after rotating, so offline the image
+  // an assessment is about is hn-root.img.
+  s.assessed_image = s.booted.from_this_hostpart ? s.booted.image : std::optional<std::string>();
+  if (!s.assessed_image && rot->current) s.assessed_image = kCurrent;
+  for (const auto& img : s.images)
+    if (s.assessed_image && img.name == *s.assessed_image && img.record)
+      s.assessment = img.record->assessment;
+  return s;
+}
+
+}  // namespace imgroot::state

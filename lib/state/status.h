@@ -1,0 +1,61 @@
+// What `imgroot status` reports: what booted and how that is known, the
+// images and flags on the host partition, what the next boot will do (by
+// the rules of boot/rotation.h, the ones GRUB and the init follow), and the
+// boot assessment. docs/status-json.md documents the JSON form.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "state/hostpart.h"
+#include "state/state_file.h"
+
+namespace imgroot::state {
+
+struct Booted {
+  // The running root filesystem is an image file on this host partition.
+  // False offline (the partition belongs to another disk) or when / is not
+  // an image at all.
+  bool from_this_hostpart = false;
+  std::optional<std::string> image;         // its file name, when from_this_hostpart
+  std::optional<std::string> kernel_image;  // imgroot.image= on the kernel command line
+  std::optional<std::string> root_device;   // the source of the mount at /
+  std::optional<std::string> backing_file;  // the loop device's backing file
+};
+
+struct ImageStatus {
+  std::string name;
+  const char* role = "";  // "current", "staged", "old", "broken"
+  bool present = false;
+  std::uint64_t size = 0;
+  std::int64_t mtime = 0;                // seconds since the epoch
+  std::optional<ImageRecord> record;     // what imgroot recorded when staging it
+  bool modified_since_staged = false;    // written after the SHA-256 was taken
+};
+
+struct HostStatus {
+  std::string hostpart;
+  Booted booted;
+  std::vector<ImageStatus> images;  // always the four, in the order of host_files.h
+  bool staged = false;
+  bool revert_pending = false;
+  std::optional<std::string> next_boot_image;
+  std::string next_boot_action;     // rotation::action_name
+  std::optional<std::string> assessed_image;  // the running image, or hn-root.img offline
+  Assessment assessment = Assessment::kNone;
+  bool removed_stale_partial = false;
+};
+
+Result<HostStatus> read_status(const Hostpart& hostpart, const SystemPaths& paths);
+
+// The JSON form (docs/status-json.md) and the text form.
+std::string status_to_json(const HostStatus& status);
+std::string status_to_text(const HostStatus& status);
+
+// Which image is running, from the command line, the mount table and sysfs.
+Booted find_booted(const Hostpart& hostpart, const SystemPaths& paths);
+
+}  // namespace imgroot::state

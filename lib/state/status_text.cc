@@ -1,0 +1,70 @@
+// The text form of `imgroot status`: for people; scripts use --json.
+#include <sstream>
+
+#include "base/bytes.h"
+#include "state/status.h"
+
+namespace imgroot::state {
+
+namespace {
+
+void booted_text(std::ostream& out, const HostStatus& s) {
+  const Booted& b = s.booted;
+  out << "booted:     ";
+  if (b.from_this_hostpart) {
+    out << *b.image << " (/ is " << *b.root_device << ", backed by " << *b.backing_file << ")\n";
+  } else if (b.backing_file) {
+    out << "nothing from this host partition (/ is " << *b.root_device << ", backed by "
+        << *b.backing_file << ", which is not on " << s.hostpart << ")\n";
+  } else {
+    out << "nothing from this host partition (/ is "
+        << (b.root_device ? *b.root_device : std::string("unknown")) << ", not an image file)\n";
+  }
+  if (b.kernel_image)
+    out << "kernel:     loaded by GRUB from " << *b.kernel_image << " (imgroot.image=)\n";
+  else
+    out << "kernel:     not from an image (no imgroot.image= on the command line)\n";
+}
+
+void image_text(std::ostream& out, const ImageStatus& img) {
+  out << "  " << img.name << std::string(20 - img.name.size(), ' ');
+  if (!img.present) {
+    out << "-\n";
+    return;
+  }
+  out << format_bytes(img.size) << ", modified " << format_rfc3339(img.mtime);
+  if (img.record && !img.record->sha256.empty()) {
+    out << "\n" << std::string(22, ' ') << "sha256 " << img.record->sha256;
+    if (img.modified_since_staged) out << " (as staged; written since)";
+    out << "\n" << std::string(22, ' ') << "staged " << img.record->staged_at << " from "
+        << img.record->source;
+  }
+  out << "\n";
+}
+
+}  // namespace
+
+std::string status_to_text(const HostStatus& s) {
+  std::ostringstream out;
+  out << "hostpart:   " << s.hostpart << "\n";
+  booted_text(out, s);
+  out << "images:\n";
+  for (const auto& img : s.images) image_text(out, img);
+  out << "staged:     " << (s.staged ? "yes, hn-root-new.img" : "no") << "\n";
+  out << "revert:     " << (s.revert_pending ? "pending (system-revert)" : "no") << "\n";
+  out << "next boot:  ";
+  if (s.next_boot_image)
+    out << *s.next_boot_image << " (" << s.next_boot_action << ")\n";
+  else
+    out << "nothing: there is no image\n";
+  out << "assessment: ";
+  if (s.assessed_image)
+    out << *s.assessed_image << " is " << assessment_name(s.assessment) << "\n";
+  else
+    out << "no image to assess\n";
+  if (s.removed_stale_partial)
+    out << "note:       removed a partial copy left by an interrupted 'imgroot stage'\n";
+  return out.str();
+}
+
+}  // namespace imgroot::state

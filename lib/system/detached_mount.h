@@ -1,0 +1,32 @@
+// Filesystems mounted with the new mount API (fsopen/fsmount) and never
+// attached to any directory: the mount lives exactly as long as its fd, so a
+// crash or kill of the process that made it cannot leave it mounted, and no
+// other process ever sees it.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/error.h"
+#include "system/fd.h"
+
+namespace imgroot {
+
+struct DetachedMountOptions {
+  std::vector<std::string> flags;                            // e.g. "noload"
+  std::vector<std::pair<std::string, std::string>> strings;  // key=value options
+};
+
+// Mount 'source' (a block device) as 'type', read-only, nosuid, nodev,
+// noexec; returns an O_PATH handle on the root of the mounted filesystem.
+// What the kernel said about a refusal ends the error message.
+Result<Fd> mount_detached_read_only(const std::string& source, const std::string& type,
+                                   const DetachedMountOptions& options);
+
+// openat2(root, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): every
+// symlink met on the way, absolute ones included, resolves as if 'root' were
+// "/", so nothing outside it is ever reached.
+Result<Fd> open_in_root(int root, const std::string& path);
+
+}  // namespace imgroot
