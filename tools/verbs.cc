@@ -6,6 +6,13 @@ namespace imgroot::cli {
 
 std::span<const Verb> verbs() {
   static const std::array table{
+      Verb{"status", "what booted, what is staged, old/broken, flags, boot assessment", run_status},
+      Verb{"stage", "check an image and copy it in as hn-root-new.img (atomically, verified)",
+           run_stage},
+      Verb{"revert", "ask the next boot to go back to hn-root-old.img (--cancel: don't)",
+           run_revert},
+      Verb{"mark-good", "record that the running image is good (boot assessment)", run_mark_good},
+      Verb{"mark-bad", "record that the running image is bad (boot assessment)", run_mark_bad},
       Verb{"initramfs", "build the standalone initramfs (imgroot-init + kernel modules)",
            run_initramfs},
   };

@@ -10,5 +10,10 @@ namespace imgroot::cli {
 std::span<const Verb> verbs();
 
 int run_initramfs(const std::vector<std::string>& args);
+int run_stage(const std::vector<std::string>& args);
+int run_revert(const std::vector<std::string>& args);
+int run_status(const std::vector<std::string>& args);
+int run_mark_good(const std::vector<std::string>& args);  // verb_mark.cc
+int run_mark_bad(const std::vector<std::string>& args);   // verb_mark.cc
 
 }  // namespace imgroot::cli

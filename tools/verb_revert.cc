@@ -1,0 +1,53 @@
+// imgroot revert [--unstage] | --cancel: the system-revert flag.
+#include <iostream>
+
+#include "hostpart_option.h"
+#include "state/revert.h"
+#include "verbs.h"
+
+namespace imgroot::cli {
+
+namespace {
+
+const char* kDescription =
+    "Ask the next boot to go back to hn-root-old.img: it becomes hn-root.img again and\n"
+    "the current image is kept as hn-root-broken.img. Writes the system-revert flag\n"
+    "durably, where GRUB sees it too. Refuses when there is no hn-root-old.img, and\n"
+    "when an image is staged (the boot after the revert would start it) unless\n"
+    "--unstage removes the staged image. --cancel removes the flag again.";
+
+}  // namespace
+
+int run_revert(const std::vector<std::string>& args) {
+  po::options_description options;
+  options.add_options()("unstage", po::bool_switch(),
+                        "remove a staged hn-root-new.img instead of refusing")(
+      "cancel", po::bool_switch(), "remove a pending revert flag");
+  add_hostpart_option(options);
+  auto parsed = parse("revert", args, options, {}, "revert [--hostpart DIR] [--unstage | --cancel]",
+                      kDescription);
+  if (parsed.exit_now) return *parsed.exit_now;
+  const auto& vars = parsed.vars;
+  const bool cancel = vars["cancel"].as<bool>();
+  if (cancel && vars["unstage"].as<bool>())
+    return usage_error("revert", "--cancel and --unstage cannot be used together");
+
+  auto hostpart = open_hostpart(vars);
+  if (!hostpart) return report(std::move(hostpart.error()).context("revert"));
+
+  if (cancel) {
+    auto had = state::cancel_revert(hostpart->dir.get());
+    if (!had) return report(std::move(had.error()).context("revert --cancel"));
+    std::cout << (*had ? "cancelled the pending revert\n" : "no revert was pending\n");
+    return kExitOk;
+  }
+  state::RevertRequest request;
+  request.unstage = vars["unstage"].as<bool>();
+  if (auto st = state::request_revert(hostpart->dir.get(), request); !st)
+    return report(std::move(st.error()).context("revert"));
+  std::cout << "the next boot goes back to hn-root-old.img; the current image will be kept as "
+               "hn-root-broken.img\n";
+  return kExitOk;
+}
+
+}  // namespace imgroot::cli

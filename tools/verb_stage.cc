@@ -1,0 +1,94 @@
+// imgroot stage IMAGE: check an image and copy it in as hn-root-new.img.
+#include <csignal>
+#include <iostream>
+
+#include "base/bytes.h"
+#include "hostpart_option.h"
+#include "progress.h"
+#include "stage/stage.h"
+#include "verbs.h"
+
+namespace imgroot::cli {
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+void on_signal(int) { g_interrupted = 1; }
+
+// Ctrl-C, kill and a closed terminal stop the copy between two chunks; the
+// partial copy is then removed and nothing else has changed. No SA_RESTART,
+// so a blocked read returns and the flag is seen at once.
+void catch_stop_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) (void)::sigaction(sig, &sa, nullptr);  // cannot fail for these
+}
+
+const char* kDescription =
+    "Check IMAGE (a regular file holding a filesystem with an executable /sbin/init,\n"
+    "/boot/kernel and /boot/initramfs, inspected through a read-only loop mount that\n"
+    "nothing else sees), copy it onto the host partition while computing its SHA-256,\n"
+    "and rename the copy to hn-root-new.img: the next boot makes it the current image\n"
+    "and keeps the current one as hn-root-old.img. A previously staged image is\n"
+    "replaced. Holes in IMAGE stay holes; on btrfs or xfs, when IMAGE is on the host\n"
+    "partition's filesystem, the copy is an instant reflink. Interrupting the copy\n"
+    "(Ctrl-C, kill) leaves the host partition as it was.\n\n"
+    "Inspecting needs root and loop devices; --no-inspect skips the mount (the file\n"
+    "type and filesystem are still checked) and trusts IMAGE to boot.";
+
+}  // namespace
+
+int run_stage(const std::vector<std::string>& args) {
+  po::options_description options;
+  options.add_options()("image", po::value<std::string>()->required()->value_name("IMAGE"),
+                        "the image to stage (also the first positional argument)")(
+      "init", po::value<std::string>()->default_value("/sbin/init")->value_name("PATH"),
+      "the program the image must have, executable, to boot")(
+      "no-inspect", po::bool_switch(), "do not mount the image to look inside it")(
+      "cancel-revert", po::bool_switch(),
+      "cancel a pending revert (system-revert) instead of refusing to stage");
+  add_hostpart_option(options);
+  po::positional_options_description positional;
+  positional.add("image", 1);
+  auto parsed = parse("stage", args, options, positional,
+                      "stage [--hostpart DIR] [--init PATH] [--no-inspect] [--cancel-revert] IMAGE",
+                      kDescription);
+  if (parsed.exit_now) return *parsed.exit_now;
+  const auto& vars = parsed.vars;
+
+  stage::StageRequest request;
+  request.image = vars["image"].as<std::string>();
+  request.init = vars["init"].as<std::string>();
+  request.inspect = !vars["no-inspect"].as<bool>();
+  request.cancel_revert = vars["cancel-revert"].as<bool>();
+  const std::string what = "stage " + quoted(request.image);
+
+  auto hostpart = open_hostpart(vars);
+  if (!hostpart) return report(std::move(hostpart.error()).context(what));
+
+  catch_stop_signals();
+  stage::Staged staged;
+  {
+    ProgressBar bar("copying");
+    stage::CopyControl control;
+    control.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
+    control.cancel = &g_interrupted;
+    auto result = stage::stage_image(hostpart->dir.get(), request, control);
+    if (!result) {
+      if (g_interrupted) return report(Error::plain(what + ": interrupted; nothing was staged"));
+      return report(std::move(result.error()).context(what));
+    }
+    staged = std::move(*result);
+  }
+  if (staged.cancelled_revert) std::cout << "cancelled the pending revert\n";
+  std::cout << "staged " << request.image << " (" << staged.fs_type << ", "
+            << format_bytes(staged.copy.size) << (staged.copy.reflinked ? ", reflinked" : "")
+            << ") as " << hostpart->path << "/hn-root-new.img\n"
+            << "sha256 " << staged.copy.sha256 << "\n"
+            << "the next boot makes it the current image\n";
+  return kExitOk;
+}
+
+}  // namespace imgroot::cli
