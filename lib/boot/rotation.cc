@@ -17,24 +17,46 @@ class Steps {
   Steps(int dir, CrashAfter* crash, Outcome& out) : dir_(dir), crash_(crash), out_(out) {}
 
   Status link(const char* from, const char* to) {
-    return step(link_at(dir_, from, to), std::string("link ") + from + " as " + to);
+    return step([&] { return link_at(dir_, from, to); }, std::string("link ") + from + " as " + to);
   }
   Status rename(const char* from, const char* to) {
-    return step(rename_at(dir_, from, to), std::string(from) + " -> " + to);
+    return step([&] { return rename_at(dir_, from, to); }, std::string(from) + " -> " + to);
   }
   Status remove(const char* name) {
-    return step(remove_at(dir_, name), std::string("remove ") + name);
+    return step([&] { return remove_at(dir_, name); }, std::string("remove ") + name);
+  }
+
+  // Give the file 'from' the second name 'to' (replacing what 'to' was)
+  // without 'from' ever being missing: link to a temporary name, rename that
+  // over 'to'. Already done when both names are one file (a rerun after a
+  // power cut): rename(2) between two links of one file does nothing, so
+  // the temporary name would stay behind.
+  Status keep_as(const char* from, const char* to) {
+    auto same = same_file(from, to);
+    if (!same) return std::unexpected(same.error());
+    if (*same) return {};
+    if (auto st = link(from, kLinkTemp); !st) return st;
+    return rename(kLinkTemp, to);
   }
 
  private:
-  Status step(Status done, std::string what) {
-    if (!done) return done;
+  template <typename Operation>
+  Status step(Operation operation, std::string what) {
+    if (crash_ && crash_->steps-- <= 0) return fail("simulated power cut");
+    if (Status done = operation(); !done) return done;
     // Each step must be on disk before the next one is made: the order of
     // the steps is what makes every intermediate state recoverable.
     if (Status synced = fsync_fd(dir_, "host partition directory"); !synced) return synced;
     out_.steps.push_back(std::move(what));
-    if (crash_ && --crash_->steps < 0) return fail("simulated power cut");
     return {};
+  }
+
+  Result<bool> same_file(const char* a, const char* b) {
+    auto sa = stat_at(dir_, a);
+    if (!sa) return std::unexpected(sa.error());
+    auto sb = stat_at(dir_, b);
+    if (!sb) return std::unexpected(sb.error());
+    return *sa && *sb && (*sa)->st_dev == (*sb)->st_dev && (*sa)->st_ino == (*sb)->st_ino;
   }
 
   int dir_;
@@ -52,16 +74,14 @@ Status revert_steps(Steps& steps, const HostState& s) {
     return steps.remove(kOld);
   }
   if (s.current) {
-    if (auto st = steps.link(kCurrent, kLinkTemp); !st) return st;
-    if (auto st = steps.rename(kLinkTemp, kBroken); !st) return st;
+    if (auto st = steps.keep_as(kCurrent, kBroken); !st) return st;
   }
   return steps.rename(kOld, kCurrent);
 }
 
 Status upgrade_steps(Steps& steps, const HostState& s) {
-  if (s.current && !s.current_is_old) {
-    if (auto st = steps.link(kCurrent, kLinkTemp); !st) return st;
-    if (auto st = steps.rename(kLinkTemp, kOld); !st) return st;
+  if (s.current) {
+    if (auto st = steps.keep_as(kCurrent, kOld); !st) return st;
   }
   return steps.rename(kNew, kCurrent);
 }

@@ -46,8 +46,9 @@ const char* action_name(Action action);
 // The rotation that makes boot_choice() the current image.
 Action plan(const HostState& state, bool revert_requested);
 
-// Fault injection for the crash tests: a rotation stops (as if the power
-// failed) after this many durable steps. Production code passes nullptr.
+// Fault injection for the crash tests: the power fails once this many
+// durable steps are done; the next step is not started. Production code
+// passes nullptr.
 struct CrashAfter {
   int steps;
 };
