@@ -23,18 +23,32 @@ std::optional<std::string> lookup(blkid_probe probe, const char* tag) {
   return std::nullopt;
 }
 
-// Probe a device for 'tag'; nullopt when it cannot be opened or has no such value.
-std::optional<std::string> probe_tag(const std::string& device, const char* tag) {
+// The filesystems a host partition may carry (design.md section 1). Probing
+// only for these keeps each probe to a few reads, which matters while the
+// init polls every block device.
+const char* kHostFilesystems[] = {"ext4", "ext3", "ext2", "btrfs", "xfs", nullptr};
+
+// Probe a device for the tag 'spec' names; nullopt when it cannot be opened
+// or has no such value.
+std::optional<std::string> probe_tag(const std::string& device, const DeviceSpec& spec) {
   auto fd = Fd::open(device, O_RDONLY | O_NONBLOCK);
   if (!fd) return std::nullopt;  // vanished or no medium: not our partition
   Probe probe(blkid_new_probe());
   if (!probe || blkid_probe_set_device(probe.get(), fd->get(), 0, 0) < 0) return std::nullopt;
-  blkid_probe_enable_superblocks(probe.get(), 1);
-  blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID | BLKID_SUBLKS_TYPE);
-  blkid_probe_enable_partitions(probe.get(), 1);
-  blkid_probe_set_partitions_flags(probe.get(), BLKID_PARTS_ENTRY_DETAILS);
+  const bool partition_entry =
+      spec.kind == DeviceSpec::Kind::kPartUuid || spec.kind == DeviceSpec::Kind::kPartLabel;
+  if (partition_entry) {
+    blkid_probe_enable_superblocks(probe.get(), 0);
+    blkid_probe_enable_partitions(probe.get(), 1);
+    blkid_probe_set_partitions_flags(probe.get(), BLKID_PARTS_ENTRY_DETAILS);
+  } else {
+    blkid_probe_enable_superblocks(probe.get(), 1);
+    blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID);
+    blkid_probe_filter_superblocks_type(probe.get(), BLKID_FLTR_ONLYIN,
+                                        const_cast<char**>(kHostFilesystems));
+  }
   if (blkid_do_safeprobe(probe.get()) != 0) return std::nullopt;
-  return lookup(probe.get(), tag);
+  return lookup(probe.get(), spec.blkid_tag());
 }
 
 bool skipped_device(const std::string& name) {
@@ -73,7 +87,7 @@ Result<std::vector<std::string>> find_devices(const DeviceSpec& spec) {
   for (const auto& name : *names) {
     if (skipped_device(name)) continue;
     std::string device = "/dev/" + name;
-    auto value = probe_tag(device, spec.blkid_tag());
+    auto value = probe_tag(device, spec);
     if (value && spec.matches(*value)) found.push_back(device);
   }
   return found;

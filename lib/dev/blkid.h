@@ -15,8 +15,10 @@ namespace imgroot {
 Result<std::optional<std::string>> probe_filesystem_type(int fd);
 
 // Every block device (/dev/NAME for each /sys/class/block entry) that matches
-// 'spec', probed directly (no blkid cache). More than one match is the
-// caller's to report: two partitions labelled hostpart is an error.
+// 'spec', probed directly (no blkid cache). LABEL= and UUID= match only
+// the filesystems a host partition may carry (ext2/3/4, btrfs, xfs). More
+// than one match is the caller's to report: two partitions labelled
+// hostpart is an error.
 Result<std::vector<std::string>> find_devices(const DeviceSpec& spec);
 
 }  // namespace imgroot
