@@ -1,0 +1,52 @@
+#!/bin/bash
+# Install every Debian package the build and the test suite need:
+#
+#   sudo tests/deps.sh
+#
+# Idempotent and quiet: refreshes the package lists (the boot tests' kernel
+# fetch needs current ones), installs what is missing, and prints apt's
+# output only when something fails.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake ninja-build make g++ pkg-config
+  libblkid-dev libmount-dev libzstd-dev libssl-dev libparted-dev
+  libboost-program-options-dev nlohmann-json3-dev catch2
+  # initramfs builder and images
+  kmod zstd cpio busybox-static
+  e2fsprogs btrfs-progs xfsprogs squashfs-tools erofs-utils
+  # disks and QEMU boots (boot.* and grub.*)
+  qemu-system-x86 ovmf grub-efi-amd64-bin mtools dosfstools gdisk fdisk util-linux
+  # fetching the test kernel with apt-get download
+  apt ca-certificates
+  # lint
+  shellcheck
+)
+
+if ((EUID != 0)); then
+  echo "tests/deps.sh: run as root (apt-get install)" >&2
+  exit 1
+fi
+
+log=$(mktemp "${TMPDIR:-/tmp}/imgroot-deps.XXXXXX")
+trap 'rm -f "$log"' EXIT
+export DEBIAN_FRONTEND=noninteractive
+
+run() {
+  if ! "$@" >>"$log" 2>&1; then
+    cat "$log" >&2
+    echo "tests/deps.sh: failed: $*" >&2
+    exit 1
+  fi
+}
+
+run apt-get update -q
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "tests/deps.sh: installing ${missing[*]}"
+  run apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
