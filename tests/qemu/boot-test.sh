@@ -1,0 +1,263 @@
+#!/bin/bash
+# One boot scenario of the standalone initramfs, booted with -kernel/-initrd
+# in QEMU:
+#
+#   tests/qemu/boot-test.sh SCENARIO        (tests/qemu/boot-test.sh --list)
+#
+# Builds the scenario's disk in ./boot.SCENARIO/ (CTest runs it in the build
+# tree), boots it, keeps the serial console in boot.SCENARIO/console.log and
+# asserts on it and on the host partition left behind. The kernel, the
+# initramfs and the test images come from the CTest fixtures (kernel.sh,
+# make-initramfs.sh, make-images.sh) in $IMGROOT_TEST_SHARED.
+set -euo pipefail
+# shellcheck source=tests/qemu/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+BOOT_LIMIT=${IMGROOT_BOOT_TIMEOUT:-120}
+PANIC='Kernel panic'
+# An imgroot-init line saying why nothing can be booted.
+NOTHING='imgroot-init: .*nothing to boot'
+
+# ------------------------------------------------------------ scenarios
+# Each fills $work/hostpart with the host partition's files, boots, and
+# asserts. The images are the test images A, B, C (each says its name when
+# it boots), X (no /sbin/init) and corrupt (no filesystem).
+
+scenario_plain() {
+  put A hn-root.img
+  mkdir -p "$hostpart/data" && echo kept >"$hostpart/data/kept"
+  boot_disk hostpart ""
+  expect_booted A
+  expect_log 'IMGROOT-TEST hostpart: .*hn-root\.img' "the host partition is visible at /hostpart"
+  expect_log 'IMGROOT-TEST hostpart: .*data' "data/ is visible at /hostpart/data"
+  expect_host hn-root.img=A
+}
+
+scenario_staged() {
+  put A hn-root.img
+  put B hn-root-new.img
+  boot_disk hostpart ""
+  expect_booted B
+  expect_host hn-root.img=B hn-root-old.img=A
+}
+
+scenario_revert_flag() {
+  put B hn-root.img
+  put A hn-root-old.img
+  touch "$hostpart/system-revert"
+  boot_disk hostpart ""
+  expect_booted A
+  expect_host hn-root.img=A hn-root-broken.img=B
+}
+
+scenario_revert_cmdline() {
+  put B hn-root.img
+  put A hn-root-old.img
+  boot_disk hostpart "imgroot.revert=1"
+  expect_booted A
+  expect_host hn-root.img=A hn-root-broken.img=B
+}
+
+# Both a revert and a staged image: the revert goes first and the staged
+# image stays staged for the following boot (design.md section 2).
+scenario_revert_keeps_staged() {
+  put B hn-root.img
+  put A hn-root-old.img
+  put C hn-root-new.img
+  touch "$hostpart/system-revert"
+  boot_disk hostpart ""
+  expect_booted A
+  expect_host hn-root.img=A hn-root-broken.img=B hn-root-new.img=C
+}
+
+scenario_corrupt_new() {
+  put A hn-root.img
+  put corrupt hn-root-new.img
+  boot_disk hostpart ""
+  expect_booted A
+  expect_host hn-root.img=A hn-root-broken.img=corrupt
+}
+
+scenario_missing_init_falls_back() {
+  put X hn-root.img
+  put A hn-root-old.img
+  boot_disk hostpart ""
+  expect_booted A
+  expect_host hn-root.img=A hn-root-broken.img=X
+}
+
+scenario_no_hostpart() {
+  put A hn-root.img
+  boot_disk otherpart "imgroot.timeout=3" "$NOTHING"
+  expect_still_running
+  expect_log "$NOTHING" "imgroot-init says there is nothing to boot"
+  expect_log 'imgroot-init: .*host partition LABEL=hostpart.*not found' \
+    "imgroot-init says the host partition LABEL=hostpart was not found"
+  expect_no_log 'IMGROOT-TEST booted=' "no image booted"
+  expect_waited_less_than 15 "$NOTHING" "imgroot.timeout=3 is honoured"
+}
+
+scenario_genkernel_cmdline() {
+  put A hn-root.img
+  boot_disk hostpart "real_root=/hn-root.img raw_loop_root_host_partition=LABEL=hostpart"
+  expect_booted A
+  expect_host hn-root.img=A
+}
+
+# The genkernel spelling of the host partition is obeyed, not just accepted:
+# the partition has a label other than the default.
+scenario_genkernel_other_label() {
+  put A hn-root.img
+  boot_disk gk-host "real_root=/hn-root.img raw_loop_root_host_partition=LABEL=gk-host imgroot.timeout=10"
+  expect_booted A
+  expect_host hn-root.img=A
+}
+
+scenario_duplicate_label() {
+  put A hn-root.img
+  make_disk "$work/second.img" hostpart "$hostpart"
+  boot_disk hostpart "imgroot.timeout=3" "$NOTHING" "$work/second.img"
+  expect_still_running
+  expect_no_log 'IMGROOT-TEST booted=' "no image booted"
+  expect_log "$NOTHING" "imgroot-init says there is nothing to boot"
+  expect_log 'imgroot-init: .*/dev/vda2' "the error names the first device (/dev/vda2)"
+  expect_log 'imgroot-init: .*/dev/vdb2' "the error names the second device (/dev/vdb2)"
+}
+
+SCENARIOS=(plain staged revert_flag revert_cmdline revert_keeps_staged corrupt_new
+  missing_init_falls_back no_hostpart genkernel_cmdline genkernel_other_label duplicate_label)
+
+# ------------------------------------------------------------ steps
+
+# put IMAGE NAME: a test image as file NAME on the host partition.
+put() {
+  cp --sparse=always "$(shared_image "$1")" "$hostpart/$2"
+}
+
+# boot_disk LABEL APPEND [STOP_PATTERN [EXTRA_DISK...]]: make the disk with
+# the host partition labelled LABEL, boot it with APPEND added to the
+# command line, and check the things every boot must satisfy.
+boot_disk() {
+  local label=$1 append=$2 stop=${3:-}
+  shift $(($# < 3 ? $# : 3))
+  make_disk "$disk" "$label" "$hostpart"
+  # Stop early on a panic or an init that gives up, whatever was expected:
+  # the assertions then say what went wrong.
+  local pattern="$PANIC|$NOTHING"
+  [[ -n $stop ]] && pattern="$pattern|$stop"
+  run_vm "$log" "$BOOT_LIMIT" "$pattern" "$append" "$disk" "$@"
+  # The serial console ends its lines with CR LF.
+  sed -i 's/\r$//' "$log"
+  say "VM: $VM_RESULT after ${VM_SECONDS}s"
+  grep -E 'imgroot-init: |IMGROOT-TEST' "$log" | sed 's/^/  | /' || true
+  expect_no_log "$PANIC" "the kernel did not panic"
+  [[ $VM_RESULT != timeout ]] || fail "the VM was still running after ${BOOT_LIMIT}s"
+}
+
+expect_booted() {
+  [[ $VM_RESULT == "exited 0" ]] ||
+    fail "expected image $1 to boot and power off; the VM ended with: $VM_RESULT"
+  expect_log "IMGROOT-TEST booted=$1 pid=1\$" "image $1 booted, its init running as PID 1"
+  local others
+  others=$(grep -o 'IMGROOT-TEST booted=[^ ]*' "$log" | grep -vx "IMGROOT-TEST booted=$1" || true)
+  [[ -z $others ]] || fail "another image booted too: $others"
+}
+
+# expect_host NAME=IMAGE...: after the boot, the host partition holds
+# exactly these image files and flags, and each is the named test image.
+expect_host() {
+  local fs=$work/hostpart-after.img want=() got pair file image actual
+  extract_hostpart "$disk" "$fs"
+  say "host partition after the boot:"
+  debugfs -R 'ls -l /' "$fs" 2>/dev/null | sed 's/^/  | /' >&2
+  for pair in "$@"; do want+=("${pair%%=*}"); done
+  got=$(hostpart_names "$fs" | grep -E '^(\.?hn-root|system-revert)' || true)
+  [[ $got == "$(printf '%s\n' "${want[@]}" | sort)" ]] ||
+    fail "host partition holds [$(echo "$got" | tr '\n' ' ')], expected [${want[*]}]"
+  for pair in "$@"; do
+    file=${pair%%=*} image=${pair#*=}
+    actual=$(image_name "$fs" "$file")
+    [[ $actual == "$image" ]] || fail "$file is image $actual, expected $image"
+    say "ok: $file is image $image"
+  done
+}
+
+expect_still_running() {
+  [[ $VM_RESULT == stopped ]] ||
+    fail "expected the VM to stay up after imgroot-init gave up; it ended with: $VM_RESULT"
+  say "ok: the VM stayed up after imgroot-init gave up (killed by the test)"
+}
+
+expect_log() {
+  grep -Eq -- "$1" "$log" || fail "$2: no line matching /$1/ in the console log"
+  say "ok: $2"
+}
+
+expect_no_log() {
+  if grep -Eq -- "$1" "$log"; then
+    grep -E -- "$1" "$log" | head -n 5 >&2
+    fail "$2: found /$1/ in the console log"
+  fi
+  say "ok: $2"
+}
+
+# expect_waited_less_than SECONDS PATTERN WHAT: the line matching PATTERN
+# came less than SECONDS after the kernel started /init (printk times; the
+# check is skipped when the lines carry none).
+expect_waited_less_than() {
+  local start end
+  start=$(printk_time "$log" 'Run /init as init process')
+  end=$(printk_time "$log" "$2")
+  if [[ -z $start || -z $end ]]; then
+    say "skip: $3 (no printk timestamps to compare)"
+    return
+  fi
+  awk -v s="$start" -v e="$end" -v l="$1" 'BEGIN { exit !(e - s < l) }' ||
+    fail "$3: took $start -> $end s"
+  say "ok: $3 ($start -> $end s)"
+}
+
+fail() {
+  say "FAIL [boot.$scenario]: $*"
+  exit 1
+}
+
+# ------------------------------------------------------------ main
+
+if [[ ${1:-} == --list ]]; then
+  printf '%s\n' "${SCENARIOS[@]}"
+  exit 0
+fi
+[[ $# -eq 1 ]] || die "usage: $0 SCENARIO (one of: ${SCENARIOS[*]})"
+scenario=$1
+declare -F "scenario_$scenario" >/dev/null ||
+  die "unknown scenario '$scenario' (one of: ${SCENARIOS[*]})"
+
+need_commands qemu-system-x86_64 timeout mkfs.ext4 mkfs.vfat sgdisk partx dd debugfs e2fsck
+load_kernel_env
+[[ -s $(shared_initramfs) ]] ||
+  die "no test initramfs $(shared_initramfs) (run tests/qemu/make-initramfs.sh)"
+[[ -s $(shared_image A) ]] || die "no test images in $IMGROOT_TEST_SHARED/images (run tests/qemu/make-images.sh)"
+
+work=$PWD/boot.$scenario
+hostpart=$work/hostpart
+disk=$work/disk.img
+log=$work/console.log
+rm -rf "$work"
+mkdir -p "$hostpart"
+
+# On any failure, the whole console log: it is what explains the failure.
+on_exit() {
+  local rc=$?
+  if ((rc != 0)) && [[ -s $log ]]; then
+    say "---- console log ($log) ----"
+    cat "$log" >&2
+    say "---- end of console log ----"
+  fi
+}
+trap on_exit EXIT
+
+"scenario_$scenario"
+say "PASS boot.$scenario"
+# The disks are large only on paper (sparse); the images in them are not.
+rm -rf "$hostpart" "$work"/*.parts

@@ -1,0 +1,83 @@
+#!/bin/bash
+# Build the root filesystem images the boot tests put on host partitions:
+#
+#   tests/qemu/make-images.sh [OUTDIR]      (default: $IMGROOT_TEST_SHARED/images)
+#
+#   A.img B.img C.img  tiny ext4 roots: a static busybox and an /sbin/init
+#                      script that reports which image booted, the command
+#                      line and the host partition seen at /hostpart, then
+#                      powers the VM off
+#   X.img              the same without /sbin/init
+#   corrupt.img        random bytes: no filesystem at all
+#
+# Every ext4 image records its name in /etc/imgroot-test-name, so a test can
+# tell after a boot which file became which (tests/qemu/lib.sh image_name).
+# Built with mkfs.ext4 -d: nothing is mounted on the host.
+set -euo pipefail
+# shellcheck source=tests/qemu/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+out=${1:-$IMGROOT_TEST_SHARED/images}
+need_commands mkfs.ext4 busybox
+busybox=$(command -v busybox)
+file "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+  die "$busybox is not static: install busybox-static (tests/deps.sh)"
+
+# The init the test images run. Its output is what the tests assert on; it
+# also goes to /dev/kmsg so the lines carry a printk timestamp (the boot-time
+# benchmark reads it). No sync before poweroff -f: the host partition must
+# already be durable, as after a power cut.
+write_init() {
+  local name=$1
+  cat <<EOF
+#!/bin/sh
+# imgroot boot-test image $name
+[ -c /dev/console ] && exec >/dev/console 2>&1
+mountpoint -q /proc || mount -t proc proc /proc
+report() {
+  echo "\$*"
+  [ -w /dev/kmsg ] && echo "\$*" >/dev/kmsg
+}
+report "IMGROOT-TEST booted=$name pid=\$\$"
+report "IMGROOT-TEST cmdline: \$(cat /proc/cmdline)"
+report "IMGROOT-TEST hostpart: \$(ls -a /hostpart | tr '\\n' ' ')"
+report "IMGROOT-TEST root: \$(grep ' / ' /proc/mounts | tr '\\n' ' ')"
+poweroff -f
+EOF
+}
+
+# make_root NAME WITH_INIT: one ext4 test image.
+make_root() {
+  local name=$1 with_init=$2 dir
+  dir=$(mktemp -d "$out/.root-$name.XXXXXX")
+  mkdir -p "$dir"/{bin,sbin,etc,boot,proc,sys,dev,run,tmp,hostpart}
+  cp "$busybox" "$dir/bin/busybox"
+  local applet
+  for applet in sh cat echo ls grep tr mount mountpoint poweroff sleep; do
+    ln -s busybox "$dir/bin/$applet"
+  done
+  printf '%s\n' "$name" >"$dir/etc/imgroot-test-name"
+  # Placeholders: these boots load the kernel with -kernel, not from here.
+  printf 'placeholder kernel of test image %s\n' "$name" >"$dir/boot/kernel"
+  printf 'placeholder initramfs of test image %s\n' "$name" >"$dir/boot/initramfs"
+  if [[ $with_init == yes ]]; then
+    write_init "$name" >"$dir/sbin/init"
+    chmod 0755 "$dir/sbin/init"
+  fi
+  rm -f "$out/$name.img"
+  # No journal: the images are small and only ever booted once per test.
+  mkfs.ext4 -q -F -b 4096 -O ^has_journal -L "test-$name" -E root_owner=0:0 \
+    -d "$dir" "$out/$name.img.tmp" 6M >"$dir.log" 2>&1 ||
+    { cat "$dir.log" >&2; die "mkfs.ext4 of test image $name failed"; }
+  mv "$out/$name.img.tmp" "$out/$name.img"
+  rm -rf "$dir" "$dir.log"
+}
+
+mkdir -p "$out"
+make_root A yes
+make_root B yes
+make_root C yes
+make_root X no
+head -c 6M /dev/urandom >"$out/corrupt.img.tmp"
+mv "$out/corrupt.img.tmp" "$out/corrupt.img"
+ls -l "$out"
