@@ -42,6 +42,10 @@ Status record(int dir, const Partial& partial, const Copied& copy, const std::st
   if (::fstat(partial.fd().get(), &st) < 0) return fail_errno("stat " + quoted(kPartial));
   auto state = state::load_state(dir);
   if (!state) return std::unexpected(state.error());
+  // The staged image this copy replaces takes its record with it.
+  auto replaced = stat_at(dir, kNew);
+  if (!replaced) return std::unexpected(replaced.error());
+  if (*replaced) std::erase_if(state->images, [&](const auto& old) { return old.describes(**replaced); });
   state::ImageRecord r = state::record_for(st);
   r.sha256 = copy.sha256;
   r.source = source;

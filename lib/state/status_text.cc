@@ -20,6 +20,7 @@ void booted_text(std::ostream& out, const HostStatus& s) {
     out << "nothing from this host partition (/ is "
         << (b.root_device ? *b.root_device : std::string("unknown")) << ", not an image file)\n";
   }
+  if (!b.from_this_hostpart) return;  // the running kernel says nothing about this partition
   if (b.kernel_image)
     out << "kernel:     loaded by GRUB from " << *b.kernel_image << " (imgroot.image=)\n";
   else
@@ -42,6 +43,13 @@ void image_text(std::ostream& out, const ImageStatus& img) {
   out << "\n";
 }
 
+std::string rotation_text(const std::string& action) {
+  if (action == "upgrade") return ", which becomes hn-root.img; hn-root.img becomes hn-root-old.img";
+  if (action == "revert")
+    return ", which becomes hn-root.img again; hn-root.img becomes hn-root-broken.img";
+  return " as it is";
+}
+
 }  // namespace
 
 std::string status_to_text(const HostStatus& s) {
@@ -54,7 +62,7 @@ std::string status_to_text(const HostStatus& s) {
   out << "revert:     " << (s.revert_pending ? "pending (system-revert)" : "no") << "\n";
   out << "next boot:  ";
   if (s.next_boot_image)
-    out << *s.next_boot_image << " (" << s.next_boot_action << ")\n";
+    out << *s.next_boot_image << rotation_text(s.next_boot_action) << "\n";
   else
     out << "nothing: there is no image\n";
   out << "assessment: ";
