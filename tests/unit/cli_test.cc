@@ -1,0 +1,104 @@
+// The imgroot binary as a user meets it: exit codes and one-line messages.
+#include <catch2/catch.hpp>
+
+#include "stage_support.h"
+
+using namespace imgroot::test;
+
+namespace {
+
+Ran run_imgroot(const std::string& args) { return run(std::string(IMGROOT_BINARY) + " " + args); }
+
+bool one_line(const std::string& s) {
+  return !s.empty() && s.back() == '\n' && s.find('\n') == s.size() - 1;
+}
+
+}  // namespace
+
+TEST_CASE("imgroot --help lists the verbs and exits 0", "[cli]") {
+  auto r = run_imgroot("--help");
+  CHECK(r.status == 0);
+  for (const char* verb : {"status", "stage", "revert", "mark-good", "mark-bad"})
+    CHECK(r.output.find(std::string("  ") + verb + " ") != std::string::npos);
+}
+
+TEST_CASE("every verb's --help shows its usage and exits 0", "[cli]") {
+  for (const char* verb : {"status", "stage", "revert", "mark-good", "mark-bad"}) {
+    auto r = run_imgroot(std::string(verb) + " --help");
+    CHECK(r.status == 0);
+    CHECK(r.output.starts_with(std::string("Usage: imgroot ") + verb));
+    CHECK(r.output.find("--hostpart") != std::string::npos);
+  }
+}
+
+TEST_CASE("an unknown verb or option is one line and exit 2", "[cli]") {
+  auto verb = run_imgroot("frobnicate");
+  CHECK(verb.status == 2);
+  CHECK(one_line(verb.output));
+  auto option = run_imgroot("status --frobnicate");
+  CHECK(option.status == 2);
+  CHECK(one_line(option.output));
+  auto missing = run_imgroot("stage");
+  CHECK(missing.status == 2);
+  CHECK(one_line(missing.output));
+  auto both = run_imgroot("revert --cancel --unstage --hostpart /tmp");
+  CHECK(both.status == 2);
+}
+
+TEST_CASE("a host partition that is not there is one line and exit 1", "[cli]") {
+  TempDir dir;
+  auto r = run_imgroot("status --hostpart " + shell_quote(dir / "missing"));
+  CHECK(r.status == 1);
+  CHECK(one_line(r.output));
+  CHECK(r.output == "imgroot: status: host partition: open '" + (dir / "missing") +
+                        "': No such file or directory\n");
+}
+
+TEST_CASE("stage refuses a FIFO with exit 1 and names it", "[cli]") {
+  TempDir dir;
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0644) == 0);
+  auto r = run_imgroot("stage --hostpart " + shell_quote(dir.path()) + " " + shell_quote(dir / "fifo"));
+  CHECK(r.status == 1);
+  CHECK(r.output == "imgroot: stage '" + (dir / "fifo") + "': '" + (dir / "fifo") +
+                        "' is a FIFO, not an image file\n");
+}
+
+TEST_CASE("revert, revert --cancel and status work on a host partition directory", "[cli]") {
+  TempDir dir;
+  const std::string hp = "--hostpart " + shell_quote(dir.path());
+  write_text(dir / "hn-root.img", "current");
+  auto refused = run_imgroot("revert " + hp);
+  CHECK(refused.status == 1);
+  CHECK(refused.output == "imgroot: revert: there is no hn-root-old.img to go back to\n");
+
+  write_text(dir / "hn-root-old.img", "old");
+  auto reverted = run_imgroot("revert " + hp);
+  CHECK(reverted.status == 0);
+  CHECK(exists(dir / "system-revert"));
+  auto status = run_imgroot("status --json " + hp);
+  CHECK(status.status == 0);
+  CHECK(status.output.find("\"revert_pending\": true") != std::string::npos);
+  CHECK(status.output.find("\"action\": \"revert\"") != std::string::npos);
+
+  auto cancelled = run_imgroot("revert --cancel " + hp);
+  CHECK(cancelled.status == 0);
+  CHECK(cancelled.output == "cancelled the pending revert\n");
+  CHECK_FALSE(exists(dir / "system-revert"));
+}
+
+TEST_CASE("status removes a partial copy left by a killed stage", "[cli]") {
+  TempDir dir;
+  write_text(dir / ".hn-root-new.img.partial", "half");
+  auto r = run_imgroot("status --hostpart " + shell_quote(dir.path()));
+  CHECK(r.status == 0);
+  CHECK(r.output.find("removed a partial copy") != std::string::npos);
+  CHECK_FALSE(exists(dir / ".hn-root-new.img.partial"));
+}
+
+TEST_CASE("mark-good on a host partition without hn-root.img says so", "[cli]") {
+  TempDir dir;
+  auto r = run_imgroot("mark-good --hostpart " + shell_quote(dir.path()));
+  CHECK(r.status == 1);
+  CHECK(one_line(r.output));
+  CHECK(r.output.find("there is no such image") != std::string::npos);
+}

@@ -1,0 +1,116 @@
+// Helpers for the staging, state and CLI tests: temporary directories,
+// files, and running commands.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace imgroot::test {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "imgroot-test.XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+inline void write_text(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+struct Ran {
+  int status = -1;  // exit status, or 128 + signal
+  std::string output;  // stdout and stderr together
+};
+
+// Run a shell command line, capturing what it prints.
+inline Ran run(const std::string& command) {
+  Ran r;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) r.output.append(buf, n);
+  int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r;
+}
+
+inline std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// A small ext4 image holding 'files' (path -> content; a content starting
+// with "->" makes a symlink, "x:" an executable file), made without root
+// by mkfs.ext4 -d.
+inline void make_ext4_image(const std::string& image, const std::string& root,
+                            const std::initializer_list<std::pair<std::string, std::string>>& files,
+                            const std::string& size = "8M") {
+  for (const auto& [path, content] : files) {
+    std::filesystem::path p = root + "/" + path;
+    std::filesystem::create_directories(p.parent_path());
+    if (content.starts_with("->")) {
+      std::filesystem::create_symlink(content.substr(2), p);
+    } else if (content.starts_with("x:")) {
+      write_text(p, content.substr(2));
+      ::chmod(p.c_str(), 0755);
+    } else {
+      write_text(p, content);
+    }
+  }
+  auto r = run("mkfs.ext4 -q -F -b 4096 -d " + shell_quote(root) + " " + shell_quote(image) + " " +
+               size);
+  if (r.status != 0) throw std::runtime_error("mkfs.ext4 failed: " + r.output);
+}
+
+// An image as design.md section 1 describes it, with /boot/kernel a
+// symlink (absolute, so it only resolves inside the image).
+inline void make_good_image(const std::string& image, const std::string& root,
+                            const std::string& size = "8M") {
+  make_ext4_image(image, root,
+                  {{"sbin/init", "x:#!/bin/sh\n"},
+                   {"boot/vmlinuz-6.1.0-test", "kernel"},
+                   {"boot/kernel", "->/boot/vmlinuz-6.1.0-test"},
+                   {"boot/initramfs", "initramfs"}},
+                  size);
+}
+
+}  // namespace imgroot::test

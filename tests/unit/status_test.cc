@@ -1,0 +1,137 @@
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "stage_support.h"
+#include "state/assessment.h"
+#include "state/status.h"
+#include "system/fd.h"
+
+using namespace imgroot;
+using namespace imgroot::state;
+using namespace imgroot::test;
+
+namespace {
+
+const std::string kFixtures = IMGROOT_FIXTURES "/status/";
+constexpr std::int64_t kMtime = 1767323045;  // 2026-01-02T03:04:05Z
+
+// A host partition as a running node has it after upgrading: the current
+// image staged and marked good, the old one staged and written since, a
+// broken one nobody recorded; / is /dev/loop0, backed by 'backing_file'.
+struct Fixture {
+  TempDir dir;
+  Hostpart hostpart;
+  SystemPaths paths;
+
+  explicit Fixture(const std::string& backing_file) {
+    std::filesystem::create_directories(dir / "hp");
+    std::filesystem::create_directories(dir / "sys/loop0/loop");
+    write_text(dir / "hp/hn-root.img", std::string(4096, 'c'));
+    write_text(dir / "hp/hn-root-old.img", std::string(8192, 'o'));
+    write_text(dir / "hp/hn-root-broken.img", std::string(100, 'b'));
+    for (const char* name : {"hn-root.img", "hn-root-old.img", "hn-root-broken.img"}) {
+      struct timespec times[2] = {{kMtime, 0}, {kMtime, 0}};
+      REQUIRE(::utimensat(AT_FDCWD, (dir / ("hp/" + std::string(name))).c_str(), times, 0) == 0);
+    }
+    std::string backing = backing_file;
+    if (backing.starts_with("@HOSTPART@")) backing = dir / "hp" + backing.substr(10);
+    write_text(dir / "sys/loop0/loop/backing_file", backing + "\n");
+
+    auto fd = Fd::open_dir(dir / "hp");
+    REQUIRE(fd);
+    hostpart = Hostpart{dir / "hp", std::move(*fd)};
+    paths.mountinfo = kFixtures + "mountinfo";
+    paths.cmdline = kFixtures + "cmdline";
+    paths.sys_block = dir / "sys";
+
+    StateFile state;
+    state.images.push_back(record("hn-root.img", "1111111111111111111111111111111111111111111111111111111111111111",
+                                  "/srv/images/node-2026.01.img", Assessment::kGood));
+    ImageRecord old = record("hn-root-old.img", "2222222222222222222222222222222222222222222222222222222222222222",
+                             "/srv/images/node-2025.12.img", Assessment::kGood);
+    old.mtime_ns -= 1;  // written after staging: booted read-write
+    state.images.push_back(old);
+    REQUIRE(save_state(hostpart.dir.get(), state));
+  }
+
+  ImageRecord record(const std::string& name, const std::string& sha, const std::string& source,
+                     Assessment a) {
+    struct stat st {};
+    REQUIRE(::stat((dir / ("hp/" + name)).c_str(), &st) == 0);
+    ImageRecord r = record_for(st);
+    r.sha256 = sha;
+    r.source = source;
+    r.staged_at = "2026-01-02T03:00:00Z";
+    r.assessment = a;
+    r.assessed_at = a == Assessment::kNone ? "" : "2026-01-02T03:10:00Z";
+    return r;
+  }
+
+  // Compare with a golden file, where @HOSTPART@ stands for the temporary
+  // host partition's path. A mismatch leaves the actual output beside the
+  // test binary as <golden>.actual, ready to review and copy over.
+  bool matches(const std::string& actual, const std::string& golden) const {
+    std::string generic = actual;
+    const std::string hp = dir / "hp";
+    for (size_t at; (at = generic.find(hp)) != std::string::npos;)
+      generic.replace(at, hp.size(), "@HOSTPART@");
+    if (exists(kFixtures + golden) && generic == read_text(kFixtures + golden)) return true;
+    write_text(golden + ".actual", generic);
+    return false;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("status on the running node names the booted image and how it is known", "[status]") {
+  Fixture f("@HOSTPART@/hn-root.img");
+  auto status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  CHECK(status->booted.from_this_hostpart);
+  CHECK(f.matches(status_to_json(*status), "online.json"));
+  CHECK(f.matches(status_to_text(*status), "online.txt"));
+}
+
+TEST_CASE("status offline says nothing booted from the partition", "[status]") {
+  Fixture f("/elsewhere/hn-root.img");
+  write_text(f.dir / "hp/system-revert", "");
+  auto status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  CHECK_FALSE(status->booted.from_this_hostpart);
+  CHECK(f.matches(status_to_json(*status), "offline.json"));
+  CHECK(f.matches(status_to_text(*status), "offline.txt"));
+}
+
+TEST_CASE("the next boot is the one rotation chooses", "[status]") {
+  Fixture f("/elsewhere/hn-root.img");
+  write_text(f.dir / "hp/hn-root-new.img", "new");
+  auto status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  CHECK(status->staged);
+  CHECK(status->next_boot_image == "hn-root-new.img");
+  CHECK(status->next_boot_action == "upgrade");
+}
+
+TEST_CASE("mark-bad records the verdict for the booted image", "[status]") {
+  Fixture f("@HOSTPART@/hn-root-old.img");
+  auto marked = mark_image(f.hostpart, f.paths, Assessment::kBad);
+  REQUIRE(marked);
+  CHECK(*marked == "hn-root-old.img");
+  auto status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  CHECK(status->assessed_image == "hn-root-old.img");
+  CHECK(status->assessment == Assessment::kBad);
+}
+
+TEST_CASE("offline, mark-good records the verdict for hn-root.img, recorded or not", "[status]") {
+  Fixture f("/elsewhere/hn-root.img");
+  REQUIRE(::unlink((f.dir / "hp/imgroot/state.json").c_str()) == 0);
+  auto marked = mark_image(f.hostpart, f.paths, Assessment::kGood);
+  REQUIRE(marked);
+  CHECK(*marked == "hn-root.img");
+  auto status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  CHECK(status->assessment == Assessment::kGood);
+  CHECK_FALSE(status->images[0].record->assessed_at.empty());
+}
