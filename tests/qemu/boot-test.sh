@@ -124,8 +124,33 @@ scenario_duplicate_label() {
   expect_log 'imgroot-init: .*/dev/vdb2' "the error names the second device (/dev/vdb2)"
 }
 
+# The operator's round trip, with the CLI working offline on the disk's host
+# partition between boots: boot A; imgroot stage B; boot B; imgroot revert;
+# boot A again. The README's demo is this scenario.
+scenario_cli_stage_revert() {
+  put A hn-root.img
+  mkdir -p "$hostpart/data"
+  boot_disk hostpart ""
+  expect_booted A
+
+  say "== imgroot stage B.img (offline, on the disk's host partition)"
+  offline_cli stage "$(shared_image B)"
+  offline_cli status
+  boot_again ""
+  expect_booted B
+  expect_host hn-root.img=B hn-root-old.img=A
+
+  say "== imgroot revert (offline)"
+  offline_cli revert
+  offline_cli status
+  boot_again ""
+  expect_booted A
+  expect_host hn-root.img=A hn-root-broken.img=B
+}
+
 SCENARIOS=(plain staged revert_flag revert_cmdline revert_keeps_staged corrupt_new
-  missing_init_falls_back no_hostpart genkernel_cmdline genkernel_other_label duplicate_label)
+  missing_init_falls_back no_hostpart genkernel_cmdline genkernel_other_label duplicate_label
+  cli_stage_revert)
 
 # ------------------------------------------------------------ steps
 
@@ -152,6 +177,41 @@ boot_disk() {
   grep -E 'imgroot-init: |IMGROOT-TEST' "$log" | sed 's/^/  | /' || true
   expect_no_log "$PANIC" "the kernel did not panic"
   [[ $VM_RESULT != timeout ]] || fail "the VM was still running after ${BOOT_LIMIT}s"
+}
+
+# boot_again APPEND: boot the disk as the last boot or the CLI left it.
+boot_again() {
+  local pattern="$PANIC|$NOTHING"
+  run_vm "$log" "$BOOT_LIMIT" "$pattern" "$1" "$disk"
+  sed -i 's/\r$//' "$log"
+  say "VM: $VM_RESULT after ${VM_SECONDS}s"
+  grep -E 'imgroot-init: |IMGROOT-TEST' "$log" | sed 's/^/  | /' || true
+  expect_no_log "$PANIC" "the kernel did not panic"
+  [[ $VM_RESULT != timeout ]] || fail "the VM was still running after ${BOOT_LIMIT}s"
+}
+
+# offline_cli VERB ARGS...: run `imgroot VERB --hostpart MNT ARGS...` on the
+# disk's host partition, attached through a loop device and mounted (which
+# also replays the journal the guest left behind), as an operator preparing
+# a disk would.
+offline_cli() {
+  local tool=${IMGROOT_TOOL:-$REPO_ROOT/build/tools/imgroot} mnt=$work/mnt dev start sectors rc=0
+  [[ -x $tool ]] || fail "the imgroot CLI $tool is not built"
+  [[ -e /dev/loop-control ]] || fail "offline CLI steps need loop devices (/dev/loop-control)"
+  # By offset rather than --partscan: partition nodes need udev, which a
+  # container or CI machine may not run.
+  read -r start sectors < <(partx -g -n 2 -o START,SECTORS "$disk") || fail "no partition 2 on $disk"
+  dev=$(losetup --find --show --offset $((start * 512)) --sizelimit $((sectors * 512)) "$disk") ||
+    fail "losetup of $disk failed"
+  mkdir -p "$mnt"
+  if mount "$dev" "$mnt"; then
+    "$tool" "$1" --hostpart "$mnt" "${@:2}" 2>&1 | sed 's/^/  imgroot> /' >&2 || rc=$?
+    umount "$mnt" || rc=$?
+  else
+    rc=1
+  fi
+  losetup -d "$dev"
+  ((rc == 0)) || fail "imgroot $* failed (exit $rc)"
 }
 
 expect_booted() {
