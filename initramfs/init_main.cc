@@ -2,7 +2,11 @@
 //
 // Finds the host partition, rotates the images, loop-mounts hn-root.img and
 // switches root into it. Every failure leads to the previous image or to the
-// rescue path; main never returns.
+// rescue path; as PID 1, main never returns.
+//
+// `imgroot-init --prepare-sysroot` (not as PID 1) does the same up to a
+// mounted /sysroot and exits, for initramfs generators with their own
+// switch-root (the dracut module).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,6 +83,43 @@ Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config) {
   }
 }
 
+// The image mounted at kNewRoot, with the host partition mounted at
+// kHostpartMount: everything but leaving the initramfs.
+struct PreparedRoot {
+  Mount hostpart;
+  ImageRoot image;
+};
+
+Result<PreparedRoot> prepare_root(const BootConfig& config) {
+  auto hostpart_mount = find_and_mount_hostpart(config);
+  if (!hostpart_mount) return std::unexpected(hostpart_mount.error());
+  // No fd of ours may keep the host partition's directory open afterwards:
+  // this one goes out of scope on return.
+  auto hostpart = Fd::open_dir(kHostpartMount);
+  if (!hostpart) return std::unexpected(hostpart.error());
+
+  auto outcome = rotation::rotate(hostpart->get(), config.revert);
+  if (!outcome) return std::unexpected(std::move(outcome.error()).context("rotate images"));
+  log_outcome(*outcome, config);
+  // GRUB reads the disk without replaying the journal: make the renames
+  // visible to it before anything else can go wrong.
+  if (auto st = checkpoint_filesystem(hostpart->get()); !st) warn(st.error().message);
+
+  auto root = mount_bootable_image(hostpart->get(), config);
+  if (!root) return std::unexpected(root.error());
+  info("mounted " + std::string(host_files::kCurrent) + " (" + root->fs_type + ") from " +
+       root->loop.path());
+  return PreparedRoot{std::move(*hostpart_mount), std::move(*root)};
+}
+
+BootConfig read_config() {
+  auto cmdline_text = read_file("/proc/cmdline");
+  auto parsed = parse_cmdline(cmdline_text ? *cmdline_text : "");
+  for (const auto& w : parsed.warnings) warn(w);
+  return parsed.config;
+}
+
+// PID 1 of the standalone initramfs.
 [[noreturn]] void boot(char** argv) {
   if (auto st = mount_api_filesystems(); !st) {
     open_log();
@@ -87,34 +128,15 @@ Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config) {
   open_log();
   info("starting");
   (void)make_private_recursive("/");  // moves below need a private parent; rootfs usually is
+  const BootConfig config = read_config();
 
-  auto cmdline_text = read_file("/proc/cmdline");
-  auto parsed = parse_cmdline(cmdline_text ? *cmdline_text : "");
-  for (const auto& w : parsed.warnings) warn(w);
-  const BootConfig& config = parsed.config;
+  auto prepared = prepare_root(config);
+  if (!prepared) rescue(prepared.error().message);
 
-  auto hostpart_mount = find_and_mount_hostpart(config);
-  if (!hostpart_mount) rescue(hostpart_mount.error().message);
-  auto hostpart = Fd::open_dir(kHostpartMount);
-  if (!hostpart) rescue(hostpart.error().message);
-
-  auto outcome = rotation::rotate(hostpart->get(), config.revert);
-  if (!outcome) rescue(std::move(outcome.error()).context("rotate images").message);
-  log_outcome(*outcome, config);
-  // GRUB reads the disk without replaying the journal: make the renames
-  // visible to it before anything else can go wrong.
-  if (auto st = checkpoint_filesystem(hostpart->get()); !st) warn(st.error().message);
-
-  auto root = mount_bootable_image(hostpart->get(), config);
-  if (!root) rescue(root.error().message);
-  info("mounted " + std::string(host_files::kCurrent) + " (" + root->fs_type + ") from " +
-       root->loop.path());
-
-  hostpart = Fd();  // no fd of ours may keep the host partition's directory open
   info("switching root to " + config.init);
   if (auto st = switch_root(kNewRoot, kHostpartMount); !st) rescue(st.error().message);
-  root->release();
-  hostpart_mount->release();
+  prepared->image.release();
+  prepared->hostpart.release();
   close_log();
   // The kernel hands init the words of its command line it did not
   // understand ("single", "emergency"): they are for the image's init.
@@ -123,10 +145,43 @@ Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config) {
   rescue("exec " + config.init + ": " + std::string(std::strerror(errno)));
 }
 
+// Inside another initramfs (dracut): /dev, /proc, /sys and /run are there
+// and its own switch-root follows. Prepare /sysroot, with the host partition
+// at /sysroot/hostpart, and exit: 0 when it is ready, 1 when not (the log
+// says why; dracut then offers its emergency shell).
+int prepare_sysroot() {
+  open_log(/*take_console=*/false);
+  info("preparing " + std::string(kNewRoot) + " for the initramfs's own switch-root");
+  const BootConfig config = read_config();
+  auto prepared = prepare_root(config);
+  if (!prepared) {
+    error("nothing to boot: " + prepared.error().message);
+    return 1;
+  }
+  const std::string target = std::string(kNewRoot) + "/hostpart";
+  (void)::mkdir(target.c_str(), 0755);  // EEXIST, or a read-only image
+  if (auto st = move_mount_to(kHostpartMount, target); !st)
+    warn(st.error().message + "; the host partition stays at " + kHostpartMount);
+  prepared->image.release();
+  prepared->hostpart.release();
+  close_log();
+  return 0;
+}
+
 }  // namespace
 }  // namespace imgroot::init
 
-int main(int, char** argv) {
+int main(int argc, char** argv) {
+  // Only a command line we were given on purpose selects the dracut mode:
+  // as PID 1, argv holds whatever the kernel passed on.
+  if (argc == 2 && ::getpid() != 1 && std::strcmp(argv[1], "--prepare-sysroot") == 0) {
+    try {
+      return imgroot::init::prepare_sysroot();
+    } catch (const std::exception& e) {
+      imgroot::init::error(std::string("internal error: ") + e.what());
+      return 1;
+    }
+  }
   try {
     imgroot::init::boot(argv);
   } catch (const std::exception& e) {

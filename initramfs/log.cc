@@ -27,8 +27,8 @@ void write_line(int fd, const std::string& line) {
 
 }  // namespace
 
-void open_log() {
-  if (auto console = Fd::open("/dev/console", O_RDWR | O_NOCTTY); console) {
+void open_log(bool take_console) {
+  if (auto console = Fd::open("/dev/console", O_RDWR | O_NOCTTY); take_console && console) {
     for (int std_fd = 0; std_fd <= 2; ++std_fd) (void)::dup2(console->get(), std_fd);
   }
   if (auto kmsg = Fd::open("/dev/kmsg", O_WRONLY); kmsg) g_kmsg = std::move(*kmsg);

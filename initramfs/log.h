@@ -8,10 +8,11 @@ namespace imgroot::init {
 
 enum class Level { kError = 3, kWarning = 4, kInfo = 6 };
 
-// After /dev and /proc are mounted: take /dev/console as stdin/stdout/stderr,
-// open /dev/kmsg and lift its rate limit for as long as we run (a boot that
-// goes wrong says more than ten lines, and those are the ones that matter).
-void open_log();
+// After /dev and /proc are mounted: take /dev/console as stdin/stdout/stderr
+// (as PID 1; a service keeps the ones it was given), open /dev/kmsg and lift
+// its rate limit for as long as we run (a boot that goes wrong says more
+// than ten lines, and those are the ones that matter).
+void open_log(bool take_console = true);
 // Put the kmsg rate limit back as the kernel had it; before exec of the real init.
 void close_log();
 
