@@ -41,9 +41,14 @@ class Parser {
     BootConfig& c = result.config;
 
     if (key == "imgroot.hostpart") {
-      explicit_hostpart_ = hostpart(key, value) || explicit_hostpart_;
+      explicit_hostpart_ = hostpart(w, value) || explicit_hostpart_;
     } else if (key == "raw_loop_root_host_partition") {
-      if (!explicit_hostpart_) hostpart(key, value);
+      if (!explicit_hostpart_) hostpart(w, value);
+    } else if (key == "root" && value.starts_with("imgroot:")) {
+      // The dracut module's spelling: root=imgroot:SPEC names the host
+      // partition (a bare root=imgroot keeps the default). Other root=
+      // values are for other initramfs code and ignored.
+      if (!explicit_hostpart_) hostpart(w, value.substr(8));
     } else if (key == "imgroot.image") {
       image(key, value);
     } else if (key == "real_root") {
@@ -78,13 +83,14 @@ class Parser {
   }
 
  private:
-  bool hostpart(const std::string& key, const std::string& value) {
+  // 'word' is the whole word, for the warning; 'value' the spec in it.
+  bool hostpart(const std::string& word, const std::string& value) {
     auto spec = parse_device_spec(value);
     if (spec) {
       result.config.hostpart = *spec;
       return true;
     }
-    result.warnings.push_back(key + "=" + value + ": " + spec.error().message + "; using " +
+    result.warnings.push_back(word + ": " + spec.error().message + "; using " +
                               result.config.hostpart.to_string());
     return false;
   }

@@ -73,6 +73,31 @@ TEST_CASE("imgroot.hostpart wins over the genkernel alias in either order", "[cm
   CHECK(parse_cmdline("raw_loop_root_host_partition=LABEL=b imgroot.hostpart=LABEL=a").config.hostpart.value == "a");
 }
 
+TEST_CASE("dracut's root=imgroot:SPEC names the host partition", "[cmdline]") {
+  auto p = parse_cmdline("root=imgroot:UUID=0a1b2c3d-0000-4000-8000-00000000abcd");
+  CHECK(p.warnings.empty());
+  CHECK(p.config.hostpart.to_string() == "UUID=0a1b2c3d-0000-4000-8000-00000000abcd");
+  CHECK(parse_cmdline("root=imgroot:/dev/vda2").config.hostpart.to_string() == "/dev/vda2");
+}
+
+TEST_CASE("a bare root=imgroot keeps the default host partition", "[cmdline]") {
+  auto p = parse_cmdline("root=imgroot");
+  CHECK(p.warnings.empty());
+  CHECK(p.config.hostpart == kDefaultHostpart);
+}
+
+TEST_CASE("imgroot.hostpart wins over root=imgroot:SPEC in either order", "[cmdline]") {
+  CHECK(parse_cmdline("imgroot.hostpart=LABEL=a root=imgroot:LABEL=b").config.hostpart.value == "a");
+  CHECK(parse_cmdline("root=imgroot:LABEL=b imgroot.hostpart=LABEL=a").config.hostpart.value == "a");
+}
+
+TEST_CASE("a malformed root=imgroot:SPEC is reported and defaulted", "[cmdline]") {
+  auto p = parse_cmdline("root=imgroot:sda2");
+  REQUIRE(p.warnings.size() == 1);
+  CHECK_THAT(p.warnings[0], Catch::StartsWith("root=imgroot:sda2") && Catch::Contains("using LABEL=hostpart"));
+  CHECK(p.config.hostpart == kDefaultHostpart);
+}
+
 TEST_CASE("unknown parameters are ignored without a word", "[cmdline]") {
   auto p = parse_cmdline("quiet splash foo=bar imgroot.unknown=1 root=/dev/sda1");
   CHECK(p.warnings.empty());
