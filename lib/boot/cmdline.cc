@@ -58,6 +58,10 @@ class Parser {
       if (!has_value || value == "1" || value == "yes" || value == "true") c.revert = true;
       else if (value == "0" || value == "no" || value == "false") c.revert = false;
       else warn(key, value, "off");
+    } else if (key == "imgroot.unstage") {
+      if (!has_value || value == "1" || value == "yes" || value == "true") c.unstage = true;
+      else if (value == "0" || value == "no" || value == "false") c.unstage = false;
+      else warn(key, value, "off");
     } else if (key == "imgroot.overlay") {
       if (value == "tmpfs") c.overlay = Overlay::kTmpfs;
       else if (value == "persistent") c.overlay = Overlay::kPersistent;

@@ -17,6 +17,10 @@ struct BootConfig {
   // The file GRUB loaded the kernel from (imgroot.image=), when it said.
   std::optional<std::string> image;
   bool revert = false;
+  // imgroot.unstage=1: give up the staged image before rotating (GRUB asks
+  // for it when the staged image used up its boot trial without becoming
+  // current; docs/grub.md).
+  bool unstage = false;
   Overlay overlay = Overlay::kNone;
   int timeout_seconds = 30;
   std::string init = "/sbin/init";

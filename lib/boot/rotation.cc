@@ -176,6 +176,16 @@ Result<Outcome> rotate(int dir, bool revert_requested, CrashAfter* crash) {
   return out;
 }
 
+Result<Outcome> discard_staged(int dir, CrashAfter* crash) {
+  Outcome out;
+  auto staged = exists_at(dir, kNew);
+  if (!staged) return std::unexpected(staged.error());
+  if (!*staged) return out;
+  Steps steps(dir, crash, out);
+  if (auto st = steps.rename(kNew, kBroken); !st) return std::unexpected(st.error());
+  return out;
+}
+
 Result<Outcome> fall_back(int dir, CrashAfter* crash) {
   auto state = read_state(dir);
   if (!state) return std::unexpected(state.error());

@@ -64,6 +64,11 @@ struct Outcome {
 // boot. The caller checkpoints the filesystem afterwards.
 Result<Outcome> rotate(int hostpart_dir, bool revert_requested, CrashAfter* crash = nullptr);
 
+// Give up the staged image (imgroot.unstage=1: it used up its boot trial
+// before it ever became current): hn-root-new.img becomes
+// hn-root-broken.img in one durable rename. Nothing to do without one.
+Result<Outcome> discard_staged(int hostpart_dir, CrashAfter* crash = nullptr);
+
 // Give up on hn-root.img (it cannot be booted): it becomes hn-root-broken.img
 // and hn-root-old.img becomes current. Fails when there is no old image.
 Result<Outcome> fall_back(int hostpart_dir, CrashAfter* crash = nullptr);

@@ -102,3 +102,15 @@ TEST_CASE("unknown parameters are ignored without a word", "[cmdline]") {
   auto p = parse_cmdline("quiet splash foo=bar imgroot.unknown=1 root=/dev/sda1");
   CHECK(p.warnings.empty());
 }
+
+TEST_CASE("imgroot.unstage=1 asks to give up the staged image; it is off by default",
+          "[cmdline]") {
+  CHECK_FALSE(parse_cmdline("").config.unstage);
+  CHECK(parse_cmdline("imgroot.image=hn-root.img imgroot.unstage=1").config.unstage);
+  CHECK(parse_cmdline("imgroot.unstage").config.unstage);
+  CHECK_FALSE(parse_cmdline("imgroot.unstage=1 imgroot.unstage=0").config.unstage);
+  auto bad = parse_cmdline("imgroot.unstage=maybe");
+  CHECK_FALSE(bad.config.unstage);
+  REQUIRE(bad.warnings.size() == 1);
+  CHECK(bad.warnings[0] == "imgroot.unstage=maybe: malformed; using off");
+}

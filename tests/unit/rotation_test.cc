@@ -258,3 +258,30 @@ TEST_CASE("GRUB's choice follows the documented precedence", "[rotation]") {
   s.old = true;
   CHECK(rot::boot_choice(s, false) == kOld);  // last resort: whatever exists
 }
+
+TEST_CASE("giving up the staged image keeps it as broken and leaves the rest", "[rotation]") {
+  HostDir dir;
+  dir.put(kCurrent, "B");
+  dir.put(kOld, "A");
+  dir.put(kNew, "N");
+  dir.put(kBroken, "X");
+  auto outcome = rot::discard_staged(dir.fd());
+  REQUIRE(outcome);
+  CHECK(outcome->steps == std::vector<std::string>{"hn-root-new.img -> hn-root-broken.img"});
+  CHECK(dir.files() == Files{{kCurrent, "B"}, {kOld, "A"}, {kBroken, "N"}});
+  // The next rotation then has nothing to do, and a second discard neither.
+  CHECK(rot::discard_staged(dir.fd()).value().steps.empty());
+  CHECK(rot::rotate(dir.fd(), false).value().chosen == kCurrent);
+}
+
+TEST_CASE("a power cut while giving up the staged image leaves it staged or given up",
+          "[rotation][crash]") {
+  HostDir dir;
+  dir.put(kCurrent, "B");
+  dir.put(kNew, "N");
+  rot::CrashAfter crash{0};
+  REQUIRE_FALSE(rot::discard_staged(dir.fd(), &crash));
+  CHECK(dir.files() == Files{{kCurrent, "B"}, {kNew, "N"}});
+  REQUIRE(rot::discard_staged(dir.fd()));
+  CHECK(dir.files() == Files{{kCurrent, "B"}, {kBroken, "N"}});
+}
