@@ -11,6 +11,7 @@
 #include "boot/host_files.h"
 #include "boot/rotation.h"
 #include "stage/inspect.h"
+#include "state/boot_loader_sync.h"
 #include "state/state_file.h"
 #include "system/file.h"
 
@@ -116,7 +117,7 @@ Result<Staged> stage_image(int dir, const StageRequest& request, const CopyContr
     out.cancelled_revert = true;
   }
   if (auto st = partial.publish(); !st) return std::unexpected(st.error());
-  if (auto st = checkpoint_filesystem(dir); !st) return std::unexpected(st.error());
+  if (auto st = state::sync_for_boot_loader(dir); !st) return std::unexpected(st.error());
   return out;
 }
 

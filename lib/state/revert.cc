@@ -4,6 +4,7 @@
 
 #include "boot/host_files.h"
 #include "boot/rotation.h"
+#include "state/boot_loader_sync.h"
 #include "state/state_file.h"
 #include "system/file.h"
 
@@ -34,7 +35,7 @@ Status request_revert(int dir, const RevertRequest& request) {
   }
   const std::string why = "requested by 'imgroot revert' at " + now_rfc3339() + "\n";
   if (auto st = write_file_atomic_at(dir, kRevertFlag, why); !st) return st;
-  return checkpoint_filesystem(dir);
+  return sync_for_boot_loader(dir);
 }
 
 Result<bool> cancel_revert(int dir) {
@@ -42,7 +43,7 @@ Result<bool> cancel_revert(int dir) {
   if (!present) return std::unexpected(present.error());
   if (!*present) return false;
   if (auto st = remove_durably(dir, kRevertFlag); !st) return std::unexpected(st.error());
-  if (auto st = checkpoint_filesystem(dir); !st) return std::unexpected(st.error());
+  if (auto st = sync_for_boot_loader(dir); !st) return std::unexpected(st.error());
   return true;
 }
 

@@ -310,3 +310,26 @@ TEST_CASE("the host partition is found by its label in the mount table", "[root]
   REQUIRE(found);
   CHECK(found->path == host.mnt());
 }
+
+TEST_CASE("without root, stage says inspecting needs root and how to do without",
+          "[root][cli]") {
+  if (!can_loop_mount()) return;
+  if (run("command -v setpriv").status != 0) {
+    WARN("skipped: needs setpriv (util-linux) to drop root");
+    return;
+  }
+  TempDir src;
+  make_good_image(src / "good.img", src / "root");
+  std::filesystem::create_directory(src / "hp");
+  REQUIRE(::chmod(src.path().c_str(), 0755) == 0);
+  REQUIRE(::chmod((src / "good.img").c_str(), 0644) == 0);
+  REQUIRE(::chmod((src / "hp").c_str(), 0777) == 0);
+  auto r = run("setpriv --reuid=65534 --regid=65534 --clear-groups " +
+               std::string(IMGROOT_BINARY) + " stage --hostpart " + shell_quote(src / "hp") +
+               " " + shell_quote(src / "good.img"));
+  CHECK(r.status == 1);
+  CHECK(r.output == "imgroot: stage '" + (src / "good.img") +
+                        "': open '/dev/loop-control': Permission denied; inspecting an image "
+                        "needs root (or pass --no-inspect)\n");
+  CHECK(std::filesystem::is_empty(src / "hp"));
+}
