@@ -1,0 +1,462 @@
+// The generated GRUB script, run in a small interpreter (grub_sim.h)
+// against the real rotation code: GRUB and the init must pick the same
+// image in every state, and the boot trial must end the way docs/grub.md
+// says, whatever boot a power cut interrupts.
+#include <catch2/catch.hpp>
+
+#include "boot/cmdline.h"
+#include "boot/host_files.h"
+#include "boot/rotation.h"
+#include "grub/config.h"
+#include "grub/trial.h"
+#include "grub_sim.h"
+#include "stage_support.h"
+#include "system/fd.h"
+#include "system/file.h"
+
+using namespace imgroot;
+using namespace imgroot::host_files;
+using namespace imgroot::test;
+namespace rot = imgroot::rotation;
+
+namespace {
+
+std::string script(grub::ConfigOptions options = {}) {
+  if (options.cmdline.empty()) options.cmdline = "console=ttyS0";
+  return grub::generate_config(options, "test").value();
+}
+
+bool has_arg(const GrubSim::Boot& b, const std::string& arg) {
+  return std::find(b.args.begin(), b.args.end(), arg) != b.args.end();
+}
+
+// How far a boot gets.
+enum class Reach {
+  kUserspace,   // the init rotates and boots hn-root.img
+  kKernelDies,  // the kernel panics (or the power fails) before the init runs
+};
+
+// A node: a host partition directory whose images are files holding a
+// letter, EFI-BOOT's grubenv, and GRUB running the generated script.
+class Node {
+ public:
+  Node() : sim_(script()), dir_(Fd::open_dir(tmp_.path()).value()) {}
+
+  void put(const char* name, const std::string& letter) {
+    REQUIRE(write_file_atomic_at(dir_.get(), name, letter));
+  }
+  int dir() const { return dir_.get(); }
+  std::string content(const char* name) const {
+    auto text = read_file_at(dir_.get(), name);
+    return text ? *text : "";
+  }
+  bool has(const char* name) const { return exists_at(dir_.get(), name).value(); }
+
+  grub::Env env;
+  bool env_file = true;
+  bool env_writable = true;
+  std::set<std::string> unloadable;
+
+  struct Result {
+    GrubSim::Boot grub;
+    std::string kernel;  // the letter of the image whose kernel GRUB loaded
+    std::string booted;  // the letter of the image the init booted; empty if it did not
+    bool agreed = false;  // the init's rules chose the file GRUB loaded from
+  };
+
+  // One boot: GRUB (with grubenv as on disk), then the init unless the boot
+  // dies first; 'cut' cuts the init's renames short.
+  Result boot(Reach reach = Reach::kUserspace, rot::CrashAfter* cut = nullptr,
+              const std::optional<std::string>& entry = std::nullopt) {
+    Result r;
+    sim_.files.clear();
+    const auto names = list_dir(dir_.get()).value();
+    sim_.files.insert(names.begin(), names.end());
+    sim_.grubenv = env_file ? std::optional<grub::Env>(env) : std::nullopt;
+    sim_.grubenv_writable = env_writable;
+    sim_.unloadable = unloadable;
+    r.grub = sim_.boot(entry);
+    // What GRUB saved is what is on disk: through the real block format.
+    if (sim_.grubenv) env = grub::parse_env(grub::format_env(*sim_.grubenv).value()).value();
+    if (r.grub.image.empty()) return r;
+    r.kernel = content(r.grub.image.c_str());
+    if (reach == Reach::kKernelDies) return r;
+
+    const BootConfig config = parse_cmdline(r.grub.cmdline()).config;
+    if (config.unstage) {
+      if (!rot::discard_staged(dir_.get(), cut)) return r;
+    }
+    auto outcome = rot::rotate(dir_.get(), config.revert, cut);
+    if (!outcome) return r;  // the power failed in the middle
+    r.agreed = config.image && *config.image == outcome->chosen;
+    r.booted = content(kCurrent);
+    return r;
+  }
+
+  grub::Trial trial() const { return grub::read_trial(env); }
+  const GrubSim& sim() const { return sim_; }
+
+  // The letters of every image file.
+  std::multiset<std::string> images() const {
+    std::multiset<std::string> out;
+    for (const char* name : {kCurrent, kNew, kOld, kBroken})
+      if (has(name)) out.insert(content(name));
+    return out;
+  }
+
+ private:
+  TempDir tmp_;
+  GrubSim sim_;
+  Fd dir_;
+};
+
+// Stage B over A (A current, Z older) with a trial of 'tries'.
+void stage_b(Node& n, int tries, bool with_old = true) {
+  n.put(kCurrent, "A");
+  if (with_old) n.put(kOld, "Z");
+  n.put(kNew, "B");
+  REQUIRE(grub::start_trial(n.env, tries));
+}
+
+}  // namespace
+
+TEST_CASE("GRUB loads the file rotation::boot_choice chooses, for every combination of files",
+          "[grub]") {
+  for (int mask = 0; mask < 16; ++mask) {
+    for (bool on_trial : {false, true}) {
+      Node n;
+      if (mask & 1) n.put(kCurrent, "C");
+      if (mask & 2) n.put(kNew, "N");
+      if (mask & 4) n.put(kOld, "O");
+      if (mask & 8) n.put(kRevertFlag, "");
+      if (on_trial) REQUIRE(grub::start_trial(n.env, 3));
+      auto want = rot::boot_choice(rot::read_state(n.dir()).value(), false);
+      auto r = n.boot();
+      INFO("files mask " << mask << (on_trial ? ", on trial" : ""));
+      CHECK(r.grub.image == want.value_or(""));
+      if (want) {
+        CHECK(has_arg(r.grub, "imgroot.image=" + *want));
+        CHECK_FALSE(has_arg(r.grub, "imgroot.revert=1"));
+        CHECK_FALSE(has_arg(r.grub, "imgroot.unstage=1"));
+        CHECK(r.agreed);
+      }
+    }
+  }
+}
+
+TEST_CASE("the kernel arguments are the file, panic=, then the extra arguments", "[grub]") {
+  grub::ConfigOptions options;
+  options.cmdline = "console=ttyS0 quiet";
+  GrubSim sim(script(options));
+  sim.files = {kCurrent};
+  auto b = sim.boot();
+  CHECK(b.cmdline() == "imgroot.image=hn-root.img panic=10 console=ttyS0 quiet");
+  CHECK(b.entry == "imgroot");
+}
+
+TEST_CASE("a staged image is tried N times, then GRUB boots the old one with imgroot.revert=1",
+          "[grub][trial]") {
+  for (int tries = 1; tries <= grub::kMaxTries; ++tries) {
+    INFO(tries << " tries");
+    Node n;
+    stage_b(n, tries);
+    for (int i = 1; i <= tries; ++i) {
+      auto r = n.boot();
+      CHECK(r.kernel == "B");
+      CHECK(r.booted == "B");
+      CHECK(r.agreed);
+      CHECK(n.trial().tries_left == tries - i);
+    }
+    auto revert = n.boot();
+    CHECK(revert.kernel == "A");
+    CHECK(has_arg(revert.grub, "imgroot.image=hn-root-old.img"));
+    CHECK(has_arg(revert.grub, "imgroot.revert=1"));
+    CHECK(revert.booted == "A");
+    CHECK(revert.agreed);
+    CHECK(n.trial().phase == grub::Phase::kReverting);
+    auto after = n.boot();
+    CHECK(after.kernel == "A");
+    CHECK(after.booted == "A");
+    CHECK_FALSE(has_arg(after.grub, "imgroot.revert=1"));
+    CHECK(n.trial().phase == grub::Phase::kNone);
+    CHECK(n.content(kCurrent) == "A");
+    CHECK(n.content(kBroken) == "B");
+  }
+}
+
+TEST_CASE("mark-good during the trial keeps the new image for good", "[grub][trial]") {
+  Node n;
+  stage_b(n, 1);
+  CHECK(n.boot().booted == "B");
+  grub::end_trial(n.env);  // what `imgroot mark-good` does to grubenv
+  for (int i = 0; i < 10; ++i) {
+    auto r = n.boot();
+    CHECK(r.kernel == "B");
+    CHECK(r.booted == "B");
+  }
+  CHECK(n.trial().phase == grub::Phase::kNone);
+}
+
+TEST_CASE("mark-bad during the trial makes the next boot revert", "[grub][trial]") {
+  Node n;
+  stage_b(n, 3);
+  CHECK(n.boot().booted == "B");
+  grub::exhaust_trial(n.env);  // what `imgroot mark-bad` does to grubenv
+  auto r = n.boot();
+  CHECK(r.kernel == "A");
+  CHECK(r.booted == "A");
+}
+
+TEST_CASE("a staged image whose kernel never reaches the init is given up after N tries",
+          "[grub][trial]") {
+  Node n;
+  stage_b(n, 3);
+  for (int i = 0; i < 3; ++i) CHECK(n.boot(Reach::kKernelDies).kernel == "B");
+  auto r = n.boot();
+  CHECK(r.kernel == "A");
+  CHECK(has_arg(r.grub, "imgroot.image=hn-root.img"));
+  CHECK(has_arg(r.grub, "imgroot.unstage=1"));
+  CHECK(r.booted == "A");
+  CHECK(r.agreed);
+  CHECK(n.content(kBroken) == "B");
+  CHECK(n.content(kOld) == "Z");  // the image before the current one is kept
+  CHECK_FALSE(n.has(kNew));
+  CHECK(n.boot().booted == "A");
+  CHECK(n.trial().phase == grub::Phase::kNone);
+}
+
+TEST_CASE("a revert GRUB started is finished even if an image is staged by hand meanwhile",
+          "[grub][trial]") {
+  Node n;
+  stage_b(n, 1);
+  CHECK(n.boot().booted == "B");
+  // The revert's boot dies before the init; then someone copies in an image.
+  auto dies = n.boot(Reach::kKernelDies);
+  CHECK(dies.kernel == "A");
+  CHECK(n.trial().phase == grub::Phase::kReverting);
+  n.put(kNew, "C");
+  auto r = n.boot();
+  CHECK(r.kernel == "A");
+  CHECK(has_arg(r.grub, "imgroot.revert=1"));
+  CHECK(r.booted == "A");
+  CHECK(n.content(kBroken) == "B");
+  CHECK(n.content(kNew) == "C");  // the revert goes first; the staged image waits
+  CHECK(n.boot().booted == "C");
+  CHECK(n.trial().phase == grub::Phase::kNone);
+}
+
+TEST_CASE("a staged image on a partition without a current image is given up for the old one",
+          "[grub][trial]") {
+  Node n;
+  n.put(kOld, "Z");
+  n.put(kNew, "B");
+  REQUIRE(grub::start_trial(n.env, 1));
+  CHECK(n.boot(Reach::kKernelDies).kernel == "B");
+  auto r = n.boot();
+  CHECK(r.kernel == "Z");
+  CHECK(r.booted == "Z");
+  CHECK(r.agreed);
+}
+
+TEST_CASE("a power cut in any boot never runs the image on trial more than N times",
+          "[grub][trial][crash]") {
+  const int tries = 3;
+  // Which boot fails, and how: -1 the kernel dies before the init, k >= 0
+  // the power fails after k of the init's renames.
+  for (int failing = 0; failing < tries + 3; ++failing) {
+    for (int cut = -1; cut <= 4; ++cut) {
+      INFO("boot " << failing << " fails " << (cut < 0 ? "before the init" : "after rename " + std::to_string(cut)));
+      Node n;
+      stage_b(n, tries);
+      int b_kernels = 0;
+      std::string last;
+      for (int boot = 0; boot < 12; ++boot) {
+        rot::CrashAfter crash{cut};
+        Node::Result r = boot != failing ? n.boot()
+                         : cut < 0       ? n.boot(Reach::kKernelDies)
+                                         : n.boot(Reach::kUserspace, &crash);
+        if (r.kernel == "B") ++b_kernels;
+        if (!r.booted.empty()) {
+          CHECK(r.agreed);
+          last = r.booted;
+        }
+        // No image is ever lost.
+        auto images = n.images();
+        CHECK(images.count("A") >= 1);
+        CHECK(images.count("B") >= 1);
+      }
+      CHECK(b_kernels <= tries);
+      CHECK(last == "A");
+      CHECK(n.trial().phase == grub::Phase::kNone);
+    }
+  }
+}
+
+TEST_CASE("a revert asked for with system-revert goes first and the staged image's trial waits",
+          "[grub][trial]") {
+  Node n;
+  n.put(kCurrent, "X");
+  n.put(kOld, "A");
+  n.put(kNew, "B");
+  n.put(kRevertFlag, "");
+  REQUIRE(grub::start_trial(n.env, 2));
+  auto first = n.boot();
+  CHECK(first.kernel == "A");
+  CHECK(first.booted == "A");
+  CHECK(n.trial().tries_left == 2);
+  CHECK(n.boot().booted == "B");
+  CHECK(n.boot().booted == "B");
+  auto back = n.boot();
+  CHECK(back.kernel == "A");
+  CHECK(back.booted == "A");
+}
+
+TEST_CASE("when grubenv cannot be written, the image on trial is not booted uncounted",
+          "[grub][trial]") {
+  Node n;
+  stage_b(n, 3);
+  n.env_writable = false;
+  auto r = n.boot();
+  CHECK(r.kernel == "A");
+  CHECK(has_arg(r.grub, "imgroot.unstage=1"));
+  CHECK(r.agreed);
+  bool said = false;
+  for (const auto& line : n.sim().echoed()) said = said || line.find("cannot save") != std::string::npos;
+  CHECK(said);
+}
+
+TEST_CASE("without grubenv there is no trial and the staged image boots", "[grub][trial]") {
+  Node n;
+  stage_b(n, 3);
+  n.env_file = false;
+  auto r = n.boot();
+  CHECK(r.kernel == "B");
+  CHECK(r.booted == "B");
+}
+
+TEST_CASE("a counter GRUB cannot count down gives the image up at once", "[grub][trial]") {
+  Node n;
+  stage_b(n, 3);
+  n.env.set(grub::kTriesVar, "x");
+  auto r = n.boot();
+  CHECK(r.kernel == "A");
+  CHECK(has_arg(r.grub, "imgroot.unstage=1"));
+}
+
+TEST_CASE("when GRUB cannot load the chosen kernel the fallback entry gives that image up",
+          "[grub]") {
+  Node n;
+  n.put(kCurrent, "A");
+  n.put(kNew, "B");
+  n.unloadable = {kNew};
+  auto r = n.boot();
+  CHECK(r.grub.entry == "imgroot-fallback");
+  CHECK(r.kernel == "A");
+  CHECK(has_arg(r.grub, "imgroot.unstage=1"));
+  CHECK(r.booted == "A");
+  CHECK(n.trial().phase == grub::Phase::kDiscarding);
+  n.unloadable.clear();
+  CHECK(n.boot().booted == "A");
+  CHECK(n.trial().phase == grub::Phase::kNone);
+
+  Node current;
+  current.put(kCurrent, "B");
+  current.put(kOld, "A");
+  current.unloadable = {kCurrent};
+  auto reverted = current.boot();
+  CHECK(reverted.kernel == "A");
+  CHECK(has_arg(reverted.grub, "imgroot.revert=1"));
+  CHECK(reverted.booted == "A");
+}
+
+TEST_CASE("without a revert pending, every menu entry boots the kernel of the image that boots",
+          "[grub]") {
+  for (int mask = 1; mask < 8; ++mask) {
+    std::vector<std::string> ids;
+    {
+      Node probe;
+      if (mask & 1) probe.put(kCurrent, "C");
+      if (mask & 2) probe.put(kNew, "N");
+      if (mask & 4) probe.put(kOld, "O");
+      probe.boot();
+      ids = probe.sim().entries();
+    }
+    for (const auto& id : ids) {
+      INFO("files mask " << mask << ", entry " << id);
+      Node n;
+      if (mask & 1) n.put(kCurrent, "C");
+      if (mask & 2) n.put(kNew, "N");
+      if (mask & 4) n.put(kOld, "O");
+      auto r = n.boot(Reach::kUserspace, nullptr, id);
+      CHECK(r.kernel == r.booted);
+      CHECK(r.agreed);
+    }
+  }
+}
+
+TEST_CASE("the menu offers the current, old and staged images that exist", "[grub]") {
+  Node n;
+  n.put(kCurrent, "A");
+  n.put(kOld, "Z");
+  n.put(kNew, "B");
+  n.boot();
+  CHECK(n.sim().entries() == std::vector<std::string>{"imgroot", "imgroot-fallback",
+                                                      "imgroot-current", "imgroot-old",
+                                                      "imgroot-staged"});
+  Node only;
+  only.put(kCurrent, "A");
+  only.boot();
+  CHECK(only.sim().entries() == std::vector<std::string>{"imgroot", "imgroot-current"});
+}
+
+TEST_CASE("settings: timeout and cmdline lines, comments, and errors with a line number",
+          "[grub]") {
+  grub::ConfigOptions options;
+  REQUIRE(grub::apply_settings("# imgroot grub settings\n\ntimeout = 2\ncmdline = console=ttyS0 quiet\n",
+                               options));
+  CHECK(options.timeout == 2);
+  CHECK(options.cmdline == "console=ttyS0 quiet");
+  auto unknown = grub::apply_settings("timeout=1\nfoo=bar\n", options);
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message == "line 2: unknown setting 'foo' (known: timeout, cmdline)");
+  CHECK_FALSE(grub::apply_settings("timeout = soon\n", options));
+  CHECK_FALSE(grub::apply_settings("timeout = 99999\n", options));
+  CHECK_FALSE(grub::apply_settings("just words\n", options));
+}
+
+TEST_CASE("the timeout is set by grub.cfg but not by the grub.d snippet", "[grub]") {
+  grub::ConfigOptions options;
+  options.timeout = 7;
+  CHECK(script(options).find("\nset timeout=7\n") != std::string::npos);
+  options.snippet = true;
+  CHECK(script(options).find("set timeout") == std::string::npos);
+}
+
+TEST_CASE("kernel arguments GRUB could not be given literally are refused", "[grub]") {
+  grub::ConfigOptions options;
+  options.cmdline = "quiet it's";
+  auto quote = grub::generate_config(options, "test");
+  REQUIRE_FALSE(quote);
+  CHECK(quote.error().message.find("single quote") != std::string::npos);
+  options.cmdline = "a\nb";
+  CHECK_FALSE(grub::generate_config(options, "test"));
+  options.cmdline = "a=\"b c\" $x \\y";
+  CHECK(grub::generate_config(options, "test"));
+}
+
+TEST_CASE("grub-script-check accepts grub.cfg and the grub.d snippet", "[grub]") {
+  if (run("command -v grub-script-check").status != 0) {
+    WARN("skipped: grub-script-check is not installed (Debian package grub-common)");
+    return;
+  }
+  TempDir dir;
+  for (bool snippet : {false, true}) {
+    grub::ConfigOptions options;
+    options.snippet = snippet;
+    options.cmdline = "console=ttyS0 a=\"b c\" $x";
+    write_text(dir / "grub.cfg", script(options));
+    auto r = run("grub-script-check " + shell_quote(dir / "grub.cfg"));
+    INFO(r.output);
+    CHECK(r.status == 0);
+  }
+}
