@@ -145,6 +145,16 @@ BootConfig read_config() {
   rescue("exec " + config.init + ": " + std::string(std::strerror(errno)));
 }
 
+// systemd makes every mount shared, and the kernel refuses to move a mount
+// out of a shared parent (EINVAL). The host partition gets a private parent:
+// the scratch directory bind-mounted onto itself and made private. It goes
+// along with /run when the initramfs switches root.
+Status make_private_scratch() {
+  (void)::mkdir(kScratch, 0755);  // EEXIST is fine; the mount says otherwise
+  if (auto st = mount_fs(kScratch, kScratch, "", MS_BIND); !st) return st;
+  return make_private_recursive(kScratch);
+}
+
 // Inside another initramfs (dracut): /dev, /proc, /sys and /run are there
 // and its own switch-root follows. Prepare /sysroot, with the host partition
 // at /sysroot/hostpart, and exit: 0 when it is ready, 1 when not (the log
@@ -153,6 +163,8 @@ int prepare_sysroot() {
   open_log(/*take_console=*/false);
   info("preparing " + std::string(kNewRoot) + " for the initramfs's own switch-root");
   const BootConfig config = read_config();
+  if (auto st = make_private_scratch(); !st)
+    warn(st.error().message + "; the host partition may not move to " + kNewRoot + "/hostpart");
   auto prepared = prepare_root(config);
   if (!prepared) {
     error("nothing to boot: " + prepared.error().message);
