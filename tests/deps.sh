@@ -18,6 +18,10 @@ packages=(
   e2fsprogs btrfs-progs xfsprogs squashfs-tools erofs-utils
   # disks and QEMU boots (boot.* and grub.*)
   qemu-system-x86 ovmf grub-efi-amd64-bin mtools dosfstools gdisk fdisk util-linux
+  # dracut.* and the dracut benchmark: dracut itself and dmsquash-live. Not
+  # the "dracut" package: it only adds the kernel hooks, and it would
+  # replace initramfs-tools on the machine.
+  dracut-core dracut-live
   # fetching the test kernel with apt-get download
   apt ca-certificates
   # lint

@@ -1,0 +1,112 @@
+#!/bin/bash
+# Side by side, on one disk and one kernel under QEMU: the standalone imgroot
+# initramfs, dracut with the imgroot module (shell init and systemd), and
+# dracut's own dmsquash-live booting the same image file:
+#
+#   tests/bench/dracut-compare.sh [WORKDIR]     (default: build/bench/dracut-compare)
+#   RUNS=5 tests/bench/dracut-compare.sh
+#
+#   (a)  standalone   imgroot initramfs (imgroot-init + 13 modules, zstd)
+#   (b)  dracut-hooks dracut --no-hostonly + imgroot, no systemd
+#   (b') dracut-systemd  the same with systemd in the initramfs
+#   (c)  dracut-live  dracut --no-hostonly + dmsquash-live, no systemd:
+#                     root=live:LABEL=hostpart rd.live.overlay.overlayfs=1,
+#                     the image file reached as LiveOS/rootfs.img, a symlink
+#                     to hn-root.img on the same host partition
+#
+# The disk: GPT, an empty ESP and the host partition holding hn-root.img
+# (test image A, no rotation). Per variant, the median over RUNS boots of
+# the printk times of "Run /init" (the kernel is done and has unpacked the
+# initramfs) and of the image's init announcing itself, plus the QEMU wall
+# time and the compressed initramfs size. All dracut images are zstd.
+set -euo pipefail
+# shellcheck source=tests/qemu/lib.sh
+source "$(dirname "$0")/../qemu/lib.sh"
+
+work=${1:-$REPO_ROOT/build/bench/dracut-compare}
+runs=${RUNS:-3}
+tool=${IMGROOT_TOOL:-$REPO_ROOT/build/tools/imgroot}
+init=${IMGROOT_INIT:-$REPO_ROOT/build/initramfs/imgroot-init}
+dracut_dir=$REPO_ROOT/tests/qemu/dracut
+
+need_commands qemu-system-x86_64 timeout mkfs.ext4 mkfs.vfat sgdisk dd busybox dracut debugfs
+[[ -x $tool && -x $init ]] || die "build first: cmake --build build ($tool, $init)"
+mkdir -p "$work"
+export IMGROOT_TEST_SHARED=$work IMGROOT_INIT=$init
+"$REPO_ROOT/tests/qemu/kernel.sh" --env-out "$work/kernel.env" >/dev/null
+load_kernel_env
+"$REPO_ROOT/tests/qemu/make-images.sh" "$work/images" >/dev/null
+"$dracut_dir/make-images.sh" "$work/dracut-images" >/dev/null
+
+say "building the initramfs images"
+"$tool" initramfs --output "$work/standalone.img" --kernel-release "$KVER" \
+  --modules-root "$MODULES_ROOT" --modules "virtio_pci virtio_blk ext4 loop" \
+  --init "$init" >/dev/null || die "imgroot initramfs failed"
+for flavour in hooks systemd live; do
+  "$dracut_dir/build-initramfs.sh" "$flavour" "$work/dracut-$flavour.img" >"$work/build-$flavour.log" 2>&1 ||
+    { cat "$work/build-$flavour.log" >&2; die "building the dracut $flavour initramfs failed"; }
+done
+
+# ms LOG PATTERN: the printk time of the first line matching PATTERN, in ms.
+ms() {
+  local t
+  t=$(printk_time "$1" "$2")
+  [[ -n $t ]] || die "no timestamped line matching /$2/ in $1"
+  awk -v t="$t" 'BEGIN { printf "%d", t * 1000 + 0.5 }'
+}
+
+# The same disk for every boot, made afresh each time (a boot replays the
+# journal and may write to the host partition).
+fresh_disk() {
+  rm -rf "$work/hostpart" && mkdir -p "$work/hostpart/LiveOS"
+  cp --sparse=always "$work/dracut-images/A.img" "$work/hostpart/hn-root.img"
+  ln -s ../hn-root.img "$work/hostpart/LiveOS/rootfs.img"
+  make_disk "$work/disk.img" hostpart "$work/hostpart"
+}
+
+# bench NAME INITRD APPEND: RUNS boots; prints "NAME size to-init in-initramfs total wall".
+bench() {
+  local name=$1 initrd=$2 append=$3 run log start wall rows=()
+  for ((run = 1; run <= runs; run++)); do
+    fresh_disk
+    log=$work/console-$name-$run.log
+    start=$SECONDS
+    VM_INITRD=$initrd run_vm "$log" 180 'Kernel panic|FATAL|emergency' "$append" "$work/disk.img" 2>/dev/null
+    wall=$((SECONDS - start))
+    sed -i 's/\r$//' "$log"
+    if [[ $VM_RESULT != "exited 0" ]] || ! grep -q 'IMGROOT-TEST booted=A' "$log"; then
+      tail -n 40 "$log" >&2
+      die "$name run $run: the boot failed ($VM_RESULT); log: $log"
+    fi
+    local t_init t_image
+    t_init=$(ms "$log" 'Run /init as init process')
+    t_image=$(ms "$log" 'IMGROOT-TEST booted=A')
+    rows+=("$t_init $((t_image - t_init)) $t_image $wall")
+    say "$name run $run: /init at $t_init ms, image init at $t_image ms, ${wall}s wall"
+  done
+  # The median of each column on its own.
+  local med=() col
+  for col in 1 2 3 4; do
+    med+=("$(printf '%s\n' "${rows[@]}" | awk -v c="$col" '{ print $c }' | sort -n |
+      awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')")
+  done
+  echo "$name $(stat -c %s "$initrd") ${med[*]}"
+}
+
+results=()
+results+=("$(bench standalone "$work/standalone.img" "")")
+results+=("$(bench dracut-hooks "$work/dracut-hooks.img" "root=imgroot rd.shell=0")")
+results+=("$(bench dracut-systemd "$work/dracut-systemd.img" "root=imgroot rd.shell=0")")
+results+=("$(bench dracut-live "$work/dracut-live.img" "root=live:LABEL=hostpart rd.live.overlay.overlayfs=1 rd.shell=0")")
+
+printf '\n%s, %d runs each, medians; times from printk timestamps (kernel start = 0)\n' \
+  "$(qemu_accel_args | cut -d' ' -f2)" "$runs"
+{
+  echo "variant initramfs-bytes kernel->/init-ms /init->image-init-ms kernel->image-init-ms wall-s"
+  printf '%s\n' "${results[@]}"
+} | column -t
+base=$(awk '{ print $2, $5 }' <<<"${results[0]}")
+printf '\nratios to the standalone initramfs (size, kernel->image init):\n'
+for r in "${results[@]:1}"; do
+  awk -v b="$base" '{ split(b, s, " "); printf "  %-15s %5.1fx larger  %5.1fx slower\n", $1, $2 / s[1], $5 / s[2] }' <<<"$r"
+done
