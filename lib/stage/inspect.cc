@@ -35,6 +35,7 @@ std::string explain(const Error& e) {
     return e.message + "; inspecting an image needs root (or pass --no-inspect)";
   if (e.code == ENOENT || e.code == ENXIO)
     return e.message + "; this machine has no loop devices (modprobe loop, or pass --no-inspect)";
+  if (e.code == ENODEV) return e.message + "; this kernel cannot mount that filesystem type";
   return e.message;
 }
 

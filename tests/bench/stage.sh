@@ -38,7 +38,7 @@ make_image() {
   echo kernel >"$root/boot/vmlinuz"
   ln -s vmlinuz "$root/boot/kernel"
   echo initramfs >"$root/boot/initramfs"
-  head -c $(((size_mib - 96) * 1024 * 1024)) /dev/zero |
+  head -c $(((size_mib - size_mib / 8 - 32) * 1024 * 1024)) /dev/zero |
     openssl enc -aes-128-ctr -pass pass:imgroot -nosalt -pbkdf2 >"$root/data"
   mkfs.ext4 -q -F -b 4096 -d "$root" "$image" "${size_mib}M"
   rm -rf "$root"
