@@ -17,6 +17,7 @@
 #include "boot/cmdline.h"
 #include "boot/host_files.h"
 #include "boot/rotation.h"
+#include "cross_check.h"
 #include "early.h"
 #include "hostpart.h"
 #include "image_root.h"
@@ -56,14 +57,11 @@ Result<Mount> find_and_mount_hostpart(const BootConfig& config) {
   return mount_hostpart(*device, kHostpartMount);
 }
 
-void log_outcome(const rotation::Outcome& outcome, const BootConfig& config) {
+void log_outcome(const rotation::Outcome& outcome) {
   for (const auto& step : outcome.steps) info("rotation: " + step);
   if (outcome.dropped_stale_flag)
     warn(std::string("a revert was requested but there is no ") + host_files::kOld +
          "; booting " + host_files::kCurrent);
-  if (config.image && *config.image != outcome.chosen)
-    warn("GRUB loaded the kernel of " + *config.image + " but the rules choose " +
-         outcome.chosen + ": this kernel may not match the image's modules");
 }
 
 // Mount the current image, or give up on it and fall back to the old one
@@ -98,12 +96,20 @@ Result<PreparedRoot> prepare_root(const BootConfig& config) {
   auto hostpart = Fd::open_dir(kHostpartMount);
   if (!hostpart) return std::unexpected(hostpart.error());
 
+  if (config.unstage) {
+    // GRUB gave up the staged image: its boot trial ended before it booted.
+    auto dropped = rotation::discard_staged(hostpart->get());
+    if (!dropped)
+      return std::unexpected(std::move(dropped.error()).context("give up the staged image"));
+    for (const auto& step : dropped->steps) info("imgroot.unstage: " + step);
+  }
   auto outcome = rotation::rotate(hostpart->get(), config.revert);
   if (!outcome) return std::unexpected(std::move(outcome.error()).context("rotate images"));
-  log_outcome(*outcome, config);
+  log_outcome(*outcome);
   // GRUB reads the disk without replaying the journal: make the renames
   // visible to it before anything else can go wrong.
   if (auto st = checkpoint_filesystem(hostpart->get()); !st) warn(st.error().message);
+  cross_check_kernel(hostpart->get(), config, outcome->chosen);
 
   auto root = mount_bootable_image(hostpart->get(), config);
   if (!root) return std::unexpected(root.error());

@@ -103,7 +103,7 @@ TEST_CASE("unknown parameters are ignored without a word", "[cmdline]") {
   CHECK(p.warnings.empty());
 }
 
-TEST_CASE("imgroot.unstage=1 asks to give up the staged image; it is off by default",
+TEST_CASE("imgroot.unstage=1 asks to give up the staged image, and it is off by default",
           "[cmdline]") {
   CHECK_FALSE(parse_cmdline("").config.unstage);
   CHECK(parse_cmdline("imgroot.image=hn-root.img imgroot.unstage=1").config.unstage);

@@ -1,0 +1,26 @@
+// The kernel that runs must be the one of the image that boots: GRUB loaded
+// it from the file it names in imgroot.image=, chosen by the same rules the
+// init follows. When the two disagree (GRUB read a directory whose latest
+// renames were still only in the journal, or someone picked another menu
+// entry), the kernel may lack the image's modules.
+#pragma once
+
+#include <string>
+
+#include "boot/cmdline.h"
+
+namespace imgroot::init {
+
+// The marker, in the host partition's imgroot/ folder, that says this
+// init already rebooted once for a mismatch.
+inline constexpr const char* kMismatchMarker = "kernel-mismatch-reboot";
+
+// After the rotation ('chosen' is the file the rules picked). On a mismatch,
+// the first time: leave the marker, checkpoint the host partition (so GRUB
+// sees what the init sees) and reboot; GRUB then loads the right kernel.
+// If the marker is already there the reboot did not help: say so loudly,
+// remove the marker and return, so the boot goes on. A match removes a
+// leftover marker. Returns whenever the boot should go on.
+void cross_check_kernel(int hostpart, const BootConfig& config, const std::string& chosen);
+
+}  // namespace imgroot::init
