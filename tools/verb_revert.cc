@@ -1,6 +1,8 @@
 // imgroot revert [--unstage] | --cancel: the system-revert flag.
 #include <iostream>
 
+#include "boot_trial.h"
+#include "esp_option.h"
 #include "hostpart_option.h"
 #include "state/revert.h"
 #include "verbs.h"
@@ -14,7 +16,9 @@ const char* kDescription =
     "the current image is kept as hn-root-broken.img. Writes the system-revert flag\n"
     "durably, where GRUB sees it too. Refuses when there is no hn-root-old.img, and\n"
     "when an image is staged (the boot after the revert would start it) unless\n"
-    "--unstage removes the staged image. --cancel removes the flag again.";
+    "--unstage removes the staged image. --cancel removes the flag again.\n\n"
+    "A revert ends GRUB's boot trial (grub/grubenv on the EFI-BOOT partition, --esp,\n"
+    "default /boot/loader): the image on trial is the one being reverted away from.";
 
 }  // namespace
 
@@ -24,7 +28,9 @@ int run_revert(const std::vector<std::string>& args) {
                         "remove a staged hn-root-new.img instead of refusing")(
       "cancel", po::bool_switch(), "remove a pending revert flag");
   add_hostpart_option(options);
-  auto parsed = parse("revert", args, options, {}, "revert [--hostpart DIR] [--unstage | --cancel]",
+  add_esp_option(options);
+  auto parsed = parse("revert", args, options, {},
+                      "revert [--hostpart DIR] [--esp DIR] [--unstage | --cancel]",
                       kDescription);
   if (parsed.exit_now) return *parsed.exit_now;
   const auto& vars = parsed.vars;
@@ -47,6 +53,14 @@ int run_revert(const std::vector<std::string>& args) {
     return report(std::move(st.error()).context("revert"));
   std::cout << "the next boot goes back to hn-root-old.img; the current image will be kept as "
                "hn-root-broken.img\n";
+  auto trial = update_trial(vars, [](grub::Env& env) -> Status {
+    grub::end_trial(env);
+    return {};
+  });
+  if (!trial)
+    return report(std::move(trial.error())
+                      .context("revert: the revert is pending, but the boot trial could not be "
+                               "ended"));
   return kExitOk;
 }
 

@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "base/bytes.h"
+#include "boot_trial.h"
+#include "esp_option.h"
 #include "hostpart_option.h"
 #include "progress.h"
 #include "stage/stage.h"
@@ -36,7 +38,39 @@ const char* kDescription =
     "partition's filesystem, the copy is an instant reflink. Interrupting the copy\n"
     "(Ctrl-C, kill) leaves the host partition as it was.\n\n"
     "Inspecting needs root and loop devices; --no-inspect skips the mount (the file\n"
-    "type and filesystem are still checked) and trusts IMAGE to boot.";
+    "type and filesystem are still checked) and trusts IMAGE to boot.\n\n"
+    "The staged image is then on trial (docs/grub.md): GRUB boots it at most --tries\n"
+    "times (default 3) until 'imgroot mark-good', then goes back to the image before\n"
+    "it. The count is kept in grub/grubenv on the EFI-BOOT partition (--esp, default\n"
+    "/boot/loader); without that partition the image is staged without a trial.\n"
+    "--tries 0 stages it without a trial.";
+
+// After staging: the image is on trial for 'tries' boots (0: no trial, and
+// none left over from an image before it). The image comes first: a crash
+// in between leaves it staged without a trial, never a trial that GRUB
+// would count against the current image.
+int start_boot_trial(const po::variables_map& vars, int tries, const std::string& what) {
+  auto trial = update_trial(vars, [tries](grub::Env& env) -> Status {
+    if (tries == 0) {
+      grub::end_trial(env);
+      return {};
+    }
+    return grub::start_trial(env, tries);
+  });
+  if (!trial)
+    return report(std::move(trial.error())
+                      .context(what + ": the image is staged, but its boot trial could not be "
+                                      "started"));
+  if (!*trial) {
+    if (tries > 0)
+      std::cerr << "imgroot: note: no EFI-BOOT partition at " << grub::kDefaultEsp
+                << " (--esp DIR): the image boots without a trial, GRUB cannot count its boots\n";
+  } else if (tries > 0) {
+    std::cout << "on trial: GRUB boots it at most " << tries
+              << (tries == 1 ? " time" : " times") << " until 'imgroot mark-good'\n";
+  }
+  return kExitOk;
+}
 
 }  // namespace
 
@@ -48,15 +82,23 @@ int run_stage(const std::vector<std::string>& args) {
       "the program the image must have, executable, to boot")(
       "no-inspect", po::bool_switch(), "do not mount the image to look inside it")(
       "cancel-revert", po::bool_switch(),
-      "cancel a pending revert (system-revert) instead of refusing to stage");
+      "cancel a pending revert (system-revert) instead of refusing to stage")(
+      "tries", po::value<int>()->default_value(grub::kDefaultTries)->value_name("N"),
+      "boots GRUB gives the image before going back (1-9; 0: no trial)");
   add_hostpart_option(options);
+  add_esp_option(options);
   po::positional_options_description positional;
   positional.add("image", 1);
   auto parsed = parse("stage", args, options, positional,
-                      "stage [--hostpart DIR] [--init PATH] [--no-inspect] [--cancel-revert] IMAGE",
+                      "stage [--hostpart DIR] [--esp DIR] [--tries N] [--init PATH] [--no-inspect]\n"
+                      "          [--cancel-revert] IMAGE",
                       kDescription);
   if (parsed.exit_now) return *parsed.exit_now;
   const auto& vars = parsed.vars;
+  const int tries = vars["tries"].as<int>();
+  if (tries < 0 || tries > grub::kMaxTries)
+    return usage_error("stage", "--tries " + std::to_string(tries) + ": not 0 to " +
+                                    std::to_string(grub::kMaxTries));
 
   stage::StageRequest request;
   request.image = vars["image"].as<std::string>();
@@ -67,6 +109,8 @@ int run_stage(const std::vector<std::string>& args) {
 
   auto hostpart = open_hostpart(vars);
   if (!hostpart) return report(std::move(hostpart.error()).context(what));
+  // A wrong --esp is found before the copy, not after it.
+  if (auto esp = open_esp_option(vars); !esp) return report(std::move(esp.error()).context(what));
 
   catch_stop_signals();
   stage::Staged staged;
@@ -88,7 +132,7 @@ int run_stage(const std::vector<std::string>& args) {
             << ") as " << hostpart->path << "/hn-root-new.img\n"
             << "sha256 " << staged.copy.sha256 << "\n"
             << "the next boot makes it the current image\n";
-  return kExitOk;
+  return start_boot_trial(vars, tries, what);
 }
 
 }  // namespace imgroot::cli

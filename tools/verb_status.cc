@@ -1,6 +1,8 @@
 // imgroot status [--json]: what booted, what is staged, what the next boot does.
 #include <iostream>
 
+#include "boot_trial.h"
+#include "esp_option.h"
 #include "hostpart_option.h"
 #include "stage/stage.h"
 #include "state/status.h"
@@ -18,6 +20,8 @@ const char* kDescription =
     "boot will do (by the rules GRUB and the init follow), and the boot assessment.\n"
     "Offline (--hostpart on another disk's partition) nothing booted from it, and the\n"
     "status says so. --json prints the form documented in docs/status-json.md.\n"
+    "GRUB's boot trial (the image on trial and its tries left) comes from\n"
+    "grub/grubenv on the EFI-BOOT partition (--esp, default /boot/loader).\n"
     "A partial copy left by a killed 'imgroot stage' is removed.";
 
 }  // namespace
@@ -26,7 +30,9 @@ int run_status(const std::vector<std::string>& args) {
   po::options_description options;
   options.add_options()("json", po::bool_switch(), "print JSON (docs/status-json.md)");
   add_hostpart_option(options);
-  auto parsed = parse("status", args, options, {}, "status [--hostpart DIR] [--json]", kDescription);
+  add_esp_option(options);
+  auto parsed = parse("status", args, options, {}, "status [--hostpart DIR] [--esp DIR] [--json]",
+                      kDescription);
   if (parsed.exit_now) return *parsed.exit_now;
 
   auto hostpart = open_hostpart(parsed.vars);
@@ -36,6 +42,11 @@ int run_status(const std::vector<std::string>& args) {
   auto status = state::read_status(*hostpart, state::SystemPaths{});
   if (!status) return report(std::move(status.error()).context("status"));
   status->removed_stale_partial = removed && *removed;
+  // An unreadable grubenv makes the trial unknown, not the status fail.
+  if (auto trial = read_trial(parsed.vars))
+    status->trial = *trial;
+  else
+    status->trial_note = trial.error().message;
   std::cout << (parsed.vars["json"].as<bool>() ? state::status_to_json(*status)
                                                : state::status_to_text(*status));
   return kExitOk;

@@ -13,6 +13,8 @@ std::span<const Verb> verbs() {
            run_revert},
       Verb{"mark-good", "record that the running image is good (boot assessment)", run_mark_good},
       Verb{"mark-bad", "record that the running image is bad (boot assessment)", run_mark_bad},
+      Verb{"grub", "write grub.cfg: boot the chosen image's own kernel, count trial boots",
+           run_grub},
       Verb{"initramfs", "build the standalone initramfs (imgroot-init + kernel modules)",
            run_initramfs},
   };

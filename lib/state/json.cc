@@ -43,6 +43,15 @@ std::string dump(const json& j) {
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
+json trial_json(const HostStatus& s) {
+  if (!s.trial) return nullptr;
+  const grub::Trial& t = *s.trial;
+  const bool on = t.phase != grub::Phase::kNone;
+  return {{"phase", on ? grub::phase_value(t.phase) : "none"},
+          {"tries_left", on && t.tries_left ? json(*t.tries_left) : json(nullptr)},
+          {"image", optional_string(trial_image(s))}};
+}
+
 }  // namespace
 
 std::string state_to_json(const StateFile& state) {
@@ -105,6 +114,7 @@ std::string status_to_json(const HostStatus& s) {
        {{"image", optional_string(s.assessed_image)},
         {"state", s.assessed_image ? json(assessment_name(s.assessment)) : json(nullptr)}}},
       {"removed_stale_partial", s.removed_stale_partial},
+      {"trial", trial_json(s)},
   };
   return dump(j);
 }

@@ -103,4 +103,10 @@ Result<HostStatus> read_status(const Hostpart& hostpart, const SystemPaths& path
   return s;
 }
 
+std::optional<std::string> trial_image(const HostStatus& s) {
+  if (!s.trial || s.trial->phase == grub::Phase::kNone) return std::nullopt;
+  if (s.trial->phase == grub::Phase::kReverting) return kCurrent;
+  return s.staged ? kNew : kCurrent;
+}
+
 }  // namespace imgroot::state

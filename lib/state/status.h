@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "grub/trial.h"
 #include "state/hostpart.h"
 #include "state/state_file.h"
 
@@ -47,7 +48,15 @@ struct HostStatus {
   std::optional<std::string> assessed_image;  // the running image, or hn-root.img offline
   Assessment assessment = Assessment::kNone;
   bool removed_stale_partial = false;
+  // GRUB's boot trial, from grub/grubenv on the EFI-BOOT partition (filled
+  // in by the caller, which knows where that is); nullopt when unknown.
+  std::optional<grub::Trial> trial;
+  std::string trial_note;  // why the trial is unknown, when it matters
 };
+
+// The image a trial is about: the staged one while there is one, else the
+// current one. nullopt when there is no trial.
+std::optional<std::string> trial_image(const HostStatus& status);
 
 Result<HostStatus> read_status(const Hostpart& hostpart, const SystemPaths& paths);
 

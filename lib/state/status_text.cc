@@ -70,6 +70,13 @@ std::string status_to_text(const HostStatus& s) {
     out << *s.assessed_image << " is " << assessment_name(s.assessment) << "\n";
   else
     out << "no image to assess\n";
+  if (s.trial) {
+    out << "trial:      ";
+    if (auto image = trial_image(s)) out << *image << ": ";
+    out << grub::describe_trial(*s.trial) << "\n";
+  } else if (!s.trial_note.empty()) {
+    out << "trial:      unknown: " << s.trial_note << "\n";
+  }
   if (s.removed_stale_partial)
     out << "note:       removed a partial copy left by an interrupted 'imgroot stage'\n";
   return out.str();

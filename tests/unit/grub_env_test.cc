@@ -76,7 +76,7 @@ TEST_CASE("a block imgroot writes is what grub-editenv writes for the same varia
   CHECK(listed.output == "note=a\\b\ntwo=line1\nline2\n");
 }
 
-TEST_CASE("setting a variable replaces it in place; erasing removes it", "[grubenv]") {
+TEST_CASE("setting a variable replaces it in place and erasing removes it", "[grubenv]") {
   Env env;
   env.set("a", "1");
   env.set("b", "2");

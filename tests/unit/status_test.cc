@@ -135,3 +135,21 @@ TEST_CASE("offline, mark-good records the verdict for hn-root.img, recorded or n
   CHECK(status->assessment == Assessment::kGood);
   CHECK_FALSE(status->images[0].record->assessed_at.empty());
 }
+
+TEST_CASE("status shows GRUB's boot trial: the image on trial and its tries left", "[status]") {
+  Fixture f("/elsewhere/hn-root.img");
+  write_text(f.dir / "hp/hn-root-new.img", "new");
+  auto status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  CHECK_THAT(status_to_json(*status), Catch::Contains("\"trial\": null"));
+  grub::Env env;
+  REQUIRE(grub::start_trial(env, 2));
+  status->trial = grub::read_trial(env);
+  CHECK_THAT(status_to_text(*status),
+             Catch::Contains("trial:      hn-root-new.img: on trial, 2 boots left"));
+  CHECK_THAT(status_to_json(*status), Catch::Contains("\"tries_left\": 2"));
+  CHECK_THAT(status_to_json(*status), Catch::Contains("\"image\": \"hn-root-new.img\""));
+  status->trial = grub::Trial{};
+  CHECK_THAT(status_to_text(*status), Catch::Contains("trial:      none"));
+  CHECK_THAT(status_to_json(*status), Catch::Contains("\"phase\": \"none\""));
+}
