@@ -1,0 +1,132 @@
+# shellcheck shell=bash
+# Helpers for the GRUB boot tests (grub.*): the shared GRUB artefacts, the
+# EFI-BOOT partition written with mtools, and a VM booted through OVMF and
+# GRUB instead of -kernel. Builds on tests/qemu/lib.sh; defines functions only.
+
+# shellcheck source=tests/qemu/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+# What make-grub-fixtures.sh builds: BOOTX64.EFI and the test images whose
+# /boot holds a real kernel and an initramfs of their own.
+: "${IMGROOT_GRUB_SHARED:=$IMGROOT_TEST_SHARED/grub}"
+: "${IMGROOT_TOOL:=$REPO_ROOT/build/tools/imgroot}"
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+
+# ovmf_vars FILE: a fresh writable copy of OVMF's variable store.
+ovmf_vars() { cp "$OVMF_VARS" "$1"; }
+
+grub_efi() { printf '%s\n' "$IMGROOT_GRUB_SHARED/BOOTX64.EFI"; }
+grub_image() { printf '%s\n' "$IMGROOT_GRUB_SHARED/images/$1.img"; }
+
+# The marker module each test image's initramfs loads besides the ones the
+# boot needs. It stays loaded after the switch to the image, so the image's
+# init can tell whose initramfs, and so whose /boot, the kernel came from.
+marker_module() {
+  case $1 in
+    A) echo ts_bm ;;
+    B) echo ts_kmp ;;
+    C) echo ts_fsm ;;
+    *) die "no marker module for test image '$1'" ;;
+  esac
+}
+
+# ---------------------------------------------------------------- EFI-BOOT
+
+# The byte offset of partition 1 (EFI-BOOT) of a disk made by make_disk.
+esp_offset() {
+  local start
+  read -r start < <(partx -g -n 1 -o START "$1") || die "no partition 1 on $1"
+  echo $((start * 512))
+}
+
+# esp_put DISK DIR: copy DIR's files onto the disk's EFI-BOOT partition,
+# with GRUB at the removable-media path EFI/BOOT/BOOTX64.EFI. No mount.
+esp_put() {
+  local disk=$1 dir=$2 img
+  img="$disk@@$(esp_offset "$disk")"
+  MTOOLS_SKIP_CHECK=1 mmd -i "$img" ::/EFI ::/EFI/BOOT
+  MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$(grub_efi)" ::/EFI/BOOT/BOOTX64.EFI
+  MTOOLS_SKIP_CHECK=1 mcopy -s -i "$img" "$dir"/* ::/
+}
+
+# esp_cat DISK PATH: a file of the disk's EFI-BOOT partition on stdout.
+esp_cat() {
+  MTOOLS_SKIP_CHECK=1 mtype -i "$1@@$(esp_offset "$1")" "::$2"
+}
+
+# grubenv_get DISK NAME: the value of NAME in EFI-BOOT's grub/grubenv;
+# empty when it is not set.
+grubenv_get() {
+  esp_cat "$1" /grub/grubenv | tr -d '#' | sed -n "s/^$2=//p"
+}
+
+# ---------------------------------------------------------------- qemu
+
+# run_grub_vm LOG TIMEOUT STOP_PATTERN VARS DISK: boot DISK through OVMF
+# (its variables in the writable copy VARS) and GRUB, the serial console in
+# LOG. As run_vm in lib.sh: sets VM_RESULT ("exited N", "stopped",
+# "timeout") and VM_SECONDS. A reboot ends the VM (-no-reboot).
+run_grub_vm() {
+  local log=$1 limit=$2 stop=$3 vars=$4 disk=$5
+  local args=() pid start status seen
+  # shellcheck disable=SC2207 # the words are fixed option names
+  args+=($(qemu_accel_args))
+  args+=(-machine q35 -m 512 -smp 1 -nographic -no-reboot -nic none
+    -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+    -drive "if=pflash,format=raw,unit=1,file=$vars"
+    -drive "file=$disk,format=raw,if=virtio")
+  say "qemu-system-x86_64 ${args[*]}"
+  : >"$log"
+  timeout -k 5 "$((limit + 10))" qemu-system-x86_64 "${args[@]}" </dev/null >"$log" 2>&1 &
+  pid=$!
+  start=$SECONDS
+  seen=
+  VM_RESULT=timeout
+  while ((SECONDS - start < limit)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      status=0
+      wait "$pid" || status=$?
+      VM_RESULT="exited $status"
+      break
+    fi
+    if [[ -n $stop && -z $seen ]] && grep -Eq -- "$stop" "$log"; then
+      seen=$SECONDS
+    fi
+    if [[ -n $seen ]] && ((SECONDS - seen >= ${GRACE:-3})); then
+      VM_RESULT=stopped
+      break
+    fi
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  VM_SECONDS=$((SECONDS - start))
+  # The serial console ends its lines with CR LF; OVMF and GRUB add escape
+  # sequences.
+  sed -i 's/\r$//; s/\x1b\[[0-9;?]*[A-Za-z]//g' "$log"
+  return 0
+}
+
+# ---------------------------------------------------------------- assertions
+# On the console log $log; failures name the test $TEST_NAME.
+
+expect_log() {
+  grep -Eq -- "$1" "$log" || fail "$2: no line matching /$1/ in $log"
+  say "ok: $2"
+}
+
+expect_no_log() {
+  if grep -Eq -- "$1" "$log"; then
+    grep -E -- "$1" "$log" | head -n 5 >&2
+    fail "$2: found /$1/ in $log"
+  fi
+  say "ok: $2"
+}
+
+fail() {
+  say "FAIL [${TEST_NAME:-?}]: $*"
+  exit 1
+}
