@@ -60,7 +60,7 @@ Result<std::string> wait_for_hostpart(const DeviceSpec& spec, int timeout_second
 Result<Mount> mount_hostpart(const std::string& device, const std::string& target) {
   auto fd = Fd::open(device, O_RDONLY);
   if (!fd) return std::unexpected(fd.error());
-  auto type = probe_filesystem_type(fd->get());
+  auto type = probe_filesystem_type(fd->get(), Filesystems::kHost);
   if (!type) return std::unexpected(type.error());
   if (!*type) return fail("host partition " + quoted(device) + " has no filesystem libblkid knows");
   return Mount::create(device, target, **type, MS_NOATIME);

@@ -96,19 +96,24 @@ Result<PreparedRoot> prepare_root(const BootConfig& config) {
   auto hostpart = Fd::open_dir(kHostpartMount);
   if (!hostpart) return std::unexpected(hostpart.error());
 
+  bool renamed = false;
   if (config.unstage) {
     // GRUB gave up the staged image: its boot trial ended before it booted.
     auto dropped = rotation::discard_staged(hostpart->get());
     if (!dropped)
       return std::unexpected(std::move(dropped.error()).context("give up the staged image"));
     for (const auto& step : dropped->steps) info("imgroot.unstage: " + step);
+    renamed = !dropped->steps.empty();
   }
   auto outcome = rotation::rotate(hostpart->get(), config.revert);
   if (!outcome) return std::unexpected(std::move(outcome.error()).context("rotate images"));
   log_outcome(*outcome);
   // GRUB reads the disk without replaying the journal: make the renames
-  // visible to it before anything else can go wrong.
-  if (auto st = checkpoint_filesystem(hostpart->get()); !st) warn(st.error().message);
+  // visible to it before anything else can go wrong. (Without renames there
+  // is nothing GRUB needs, and a checkpoint costs a journal commit.)
+  if (renamed || !outcome->steps.empty()) {
+    if (auto st = checkpoint_filesystem(hostpart->get()); !st) warn(st.error().message);
+  }
   cross_check_kernel(hostpart->get(), config, outcome->chosen);
 
   auto root = mount_bootable_image(hostpart->get(), config);

@@ -59,12 +59,15 @@ bool skipped_device(const std::string& name) {
 
 }  // namespace
 
-Result<std::optional<std::string>> probe_filesystem_type(int fd) {
+Result<std::optional<std::string>> probe_filesystem_type(int fd, Filesystems among) {
   Probe probe(blkid_new_probe());
   if (!probe) return fail("probe filesystem: libblkid could not allocate a probe");
   if (blkid_probe_set_device(probe.get(), fd, 0, 0) < 0) return fail_errno("probe filesystem");
   blkid_probe_enable_superblocks(probe.get(), 1);
   blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_TYPE);
+  if (among == Filesystems::kHost)
+    blkid_probe_filter_superblocks_type(probe.get(), BLKID_FLTR_ONLYIN,
+                                        const_cast<char**>(kHostFilesystems));
   int rc = blkid_do_safeprobe(probe.get());
   if (rc == -2) return fail("probe filesystem: more than one filesystem signature found");
   if (rc != 0) return std::optional<std::string>{};

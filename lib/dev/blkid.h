@@ -10,9 +10,15 @@
 
 namespace imgroot {
 
+enum class Filesystems {
+  kAny,   // every type libblkid knows: what an image may hold
+  kHost,  // ext2/3/4, btrfs, xfs: what a host partition may hold (fewer reads)
+};
+
 // The filesystem type libblkid recognises on the file or device behind 'fd'
 // ("ext4", "btrfs", "squashfs", ...); nullopt when there is none.
-Result<std::optional<std::string>> probe_filesystem_type(int fd);
+Result<std::optional<std::string>> probe_filesystem_type(int fd,
+                                                         Filesystems among = Filesystems::kAny);
 
 // Every block device (/dev/NAME for each /sys/class/block entry) that matches
 // 'spec', probed directly (no blkid cache). LABEL= and UUID= match only
