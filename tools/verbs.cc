@@ -17,6 +17,8 @@ std::span<const Verb> verbs() {
            run_grub},
       Verb{"initramfs", "build the standalone initramfs (imgroot-init + kernel modules)",
            run_initramfs},
+      Verb{"diff", "a reviewable file-level report of what differs between two images",
+           run_diff},
   };
   return table;
 }

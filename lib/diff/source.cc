@@ -1,0 +1,48 @@
+#include "diff/source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "image/no_replay.h"
+#include "stage/inspect.h"
+#include "system/detached_mount.h"
+
+namespace imgroot::diff {
+
+namespace {
+
+std::unexpected<Error> explain(const std::string& path, const Error& e) {
+  std::string m = quoted(path) + ": " + e.message;
+  if (e.code == EPERM || e.code == EACCES) m += "; mounting an image needs root";
+  if (e.code == ENOENT || e.code == ENXIO) m += "; this machine has no loop devices (modprobe loop)";
+  if (e.code == ENODEV) m += "; this kernel cannot mount that filesystem type";
+  return std::unexpected(Error{e.code, m});
+}
+
+}  // namespace
+
+Result<Tree> Tree::open(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0) return fail_errno("stat " + quoted(path));
+  Tree tree;
+  if (S_ISDIR(st.st_mode)) {
+    auto dir = Fd::open(path, O_RDONLY | O_DIRECTORY);
+    if (!dir) return std::unexpected(dir.error());
+    tree.root_ = std::move(*dir);
+    return tree;
+  }
+  auto image = stage::open_image(path);  // refuses what is not a regular file
+  if (!image) return std::unexpected(image.error());
+  auto type = stage::probe_image(*image, path);
+  if (!type) return std::unexpected(type.error());
+  auto loop = LoopDevice::attach(*image, /*read_only=*/true);
+  if (!loop) return explain(path, loop.error());
+  auto root = mount_detached_read_only(loop->path(), *type, no_replay_options(*type));
+  if (!root) return explain(path, root.error());
+  tree.loop_.emplace(std::move(*loop));
+  tree.root_ = std::move(*root);
+  tree.fs_type_ = *type;
+  return tree;
+}
+
+}  // namespace imgroot::diff

@@ -1,0 +1,34 @@
+// What `imgroot diff` compares: an image file, mounted read-only where
+// nothing else sees it, or a directory.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/error.h"
+#include "system/fd.h"
+#include "system/loop.h"
+
+namespace imgroot::diff {
+
+class Tree {
+ public:
+  // A directory is used as it is. A regular file is probed with libblkid,
+  // attached read-only to a loop device (autoclear) and mounted read-only
+  // without journal replay and without attaching the mount anywhere
+  // (system/detached_mount.h): nothing is written to the image, and nothing
+  // stays mounted or attached when the Tree goes, whatever happens. Images
+  // need root and loop devices; the error says so.
+  static Result<Tree> open(const std::string& path);
+
+  int root() const { return root_.get(); }
+  const std::string& fs_type() const { return fs_type_; }  // empty for a directory
+
+ private:
+  Tree() = default;
+  std::optional<LoopDevice> loop_;
+  Fd root_;
+  std::string fs_type_;
+};
+
+}  // namespace imgroot::diff
