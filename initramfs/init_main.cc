@@ -13,6 +13,7 @@
 
 #include <cstring>
 #include <exception>
+#include <vector>
 
 #include "boot/cmdline.h"
 #include "boot/host_files.h"
@@ -35,6 +36,9 @@ constexpr const char* kModulesList = "/etc/imgroot/modules.load";
 constexpr const char* kScratch = "/run/imgroot";
 constexpr const char* kHostpartMount = "/run/imgroot/hostpart";
 constexpr const char* kNewRoot = "/sysroot";
+// --prepare-sysroot: where the image is mounted and checked before it moves
+// to kNewRoot, so that systemd never sees an image it must give up on.
+constexpr const char* kStagingRoot = "/run/imgroot/root";
 
 void report_module_failure(const Error& e) { warn(e.message); }
 
@@ -64,16 +68,24 @@ void log_outcome(const rotation::Outcome& outcome) {
          "; booting " + host_files::kCurrent);
 }
 
-// Mount the current image, or give up on it and fall back to the old one
-// until one can be mounted or none is left.
-Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config) {
+// Mount the current image at 'target', or give up on it and fall back to
+// the old one until one can be mounted or none is left. The loop devices of
+// the images given up stay attached in 'given_up' (unmounted) until the
+// caller drops them: the next image then gets another loop device, and
+// systemd, which binds a mount unit to its device, cannot mistake the late
+// detach of the old one for the loss of the new root.
+Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
+                                       const char* target, std::vector<LoopDevice>& given_up) {
   for (;;) {
-    auto root = mount_image(hostpart, host_files::kCurrent, config, kNewRoot, kScratch);
-    Status usable = root ? check_init(kNewRoot, config.init) : std::unexpected(root.error());
+    auto root = mount_image(hostpart, host_files::kCurrent, config, target, kScratch);
+    Status usable = root ? check_init(target, config.init) : std::unexpected(root.error());
     if (usable) return root;
 
     error("cannot boot " + std::string(host_files::kCurrent) + ": " + usable.error().message);
-    if (root) root = std::unexpected(Error{});  // unmount it before renaming it away
+    if (root) {
+      given_up.push_back(std::move(root->loop));
+      root = std::unexpected(Error{});  // unmount it before renaming it away
+    }
     auto fallen = rotation::fall_back(hostpart);
     if (!fallen) return std::unexpected(std::move(fallen.error()).context("fall back"));
     for (const auto& step : fallen->steps) info("fall back: " + step);
@@ -81,14 +93,15 @@ Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config) {
   }
 }
 
-// The image mounted at kNewRoot, with the host partition mounted at
+// The image mounted at the given root, with the host partition mounted at
 // kHostpartMount: everything but leaving the initramfs.
 struct PreparedRoot {
+  std::vector<LoopDevice> given_up;  // see mount_bootable_image; destroyed last
   Mount hostpart;
   ImageRoot image;
 };
 
-Result<PreparedRoot> prepare_root(const BootConfig& config) {
+Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir) {
   auto hostpart_mount = find_and_mount_hostpart(config);
   if (!hostpart_mount) return std::unexpected(hostpart_mount.error());
   // No fd of ours may keep the host partition's directory open afterwards:
@@ -116,11 +129,12 @@ Result<PreparedRoot> prepare_root(const BootConfig& config) {
   }
   cross_check_kernel(hostpart->get(), config, outcome->chosen);
 
-  auto root = mount_bootable_image(hostpart->get(), config);
+  std::vector<LoopDevice> given_up;
+  auto root = mount_bootable_image(hostpart->get(), config, root_dir, given_up);
   if (!root) return std::unexpected(root.error());
   info("mounted " + std::string(host_files::kCurrent) + " (" + root->fs_type + ") from " +
        root->loop.path());
-  return PreparedRoot{std::move(*hostpart_mount), std::move(*root)};
+  return PreparedRoot{std::move(given_up), std::move(*hostpart_mount), std::move(*root)};
 }
 
 BootConfig read_config() {
@@ -141,7 +155,7 @@ BootConfig read_config() {
   (void)make_private_recursive("/");  // moves below need a private parent; rootfs usually is
   const BootConfig config = read_config();
 
-  auto prepared = prepare_root(config);
+  auto prepared = prepare_root(config, kNewRoot);
   if (!prepared) rescue(prepared.error().message);
 
   info("switching root to " + config.init);
@@ -175,10 +189,19 @@ int prepare_sysroot() {
   info("preparing " + std::string(kNewRoot) + " for the initramfs's own switch-root");
   const BootConfig config = read_config();
   if (auto st = make_private_scratch(); !st)
-    warn(st.error().message + "; the host partition may not move to " + kNewRoot + "/hostpart");
-  auto prepared = prepare_root(config);
+    warn(st.error().message + "; the image and the host partition may not move to " + kNewRoot);
+  (void)::mkdir(kStagingRoot, 0755);  // EEXIST; the mount says otherwise
+  auto prepared = prepare_root(config, kStagingRoot);
   if (!prepared) {
     error("nothing to boot: " + prepared.error().message);
+    return 1;
+  }
+  // Only the image that will boot appears at /sysroot, once: systemd turns
+  // every mount into a unit, and an unmount there (a fallback) would stop
+  // the units that depend on it.
+  (void)::mkdir(kNewRoot, 0755);  // EEXIST: dracut made it
+  if (auto st = move_mount_to(kStagingRoot, kNewRoot); !st) {
+    error("nothing to boot: " + st.error().message);
     return 1;
   }
   const std::string target = std::string(kNewRoot) + "/hostpart";
