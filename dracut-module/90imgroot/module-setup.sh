@@ -53,9 +53,9 @@ installkernel() {
     # The host partition (ext4, btrfs, xfs), the image inside it (those, or
     # squashfs, erofs), the loop device and imgroot.overlay's overlayfs,
     # whatever the build host itself runs on. ext4 needs crc32c, which
-    # modules.dep does not say (modules.softdep does).
-    hostonly='' instmods loop overlay ext4 btrfs xfs squashfs erofs crc32c_generic
-    hostonly='' instmods -o crc32c-intel
+    # modules.dep does not say (modules.softdep does). instmods skips what a
+    # kernel lacks or has built in.
+    hostonly='' instmods loop overlay ext4 btrfs xfs squashfs erofs crc32c_generic crc32c-intel
 }
 
 # called by dracut

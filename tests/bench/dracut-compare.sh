@@ -5,6 +5,7 @@
 #
 #   tests/bench/dracut-compare.sh [WORKDIR]     (default: build/bench/dracut-compare)
 #   RUNS=5 tests/bench/dracut-compare.sh
+#   KEEP_INITRAMFS=1 ...   reuse the dracut images WORKDIR already has
 #
 #   (a)  standalone   imgroot initramfs (imgroot-init + 13 modules, zstd)
 #   (b)  dracut-hooks dracut --no-hostonly + imgroot, no systemd
@@ -43,6 +44,7 @@ say "building the initramfs images"
   --modules-root "$MODULES_ROOT" --modules "virtio_pci virtio_blk ext4 loop" \
   --init "$init" >/dev/null || die "imgroot initramfs failed"
 for flavour in hooks systemd live; do
+  [[ -n ${KEEP_INITRAMFS:-} && -s $work/dracut-$flavour.img ]] && continue
   "$dracut_dir/build-initramfs.sh" "$flavour" "$work/dracut-$flavour.img" >"$work/build-$flavour.log" 2>&1 ||
     { cat "$work/build-$flavour.log" >&2; die "building the dracut $flavour initramfs failed"; }
 done

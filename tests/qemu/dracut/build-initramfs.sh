@@ -89,7 +89,7 @@ case $flavour in
     expect_file ' usr/lib/systemd/system/imgroot-sysroot\.service$'
     expect_file ' usr/lib/systemd/system-generators/dracut-imgroot-generator$'
     ;;
-  live) expect_file ' sbin/dmsquash-live-root$' ;;
+  live) expect_file ' (usr/)?sbin/dmsquash-live-root$' ;;
 esac
 mv "$out.tmp" "$out"
 rm -rf "$work"

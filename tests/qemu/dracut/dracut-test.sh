@@ -19,8 +19,11 @@ PANIC='Kernel panic'
 # imgroot-init giving up, dracut giving up (die, emergency shell), or
 # systemd's unit failing: stop at once, the assertions say what went wrong.
 GAVE_UP='imgroot-init: .*nothing to boot|dracut: FATAL|Failed to start .*imgroot|emergency mode'
-# dracut's emergency path powers off instead of waiting for a shell.
-APPEND_ALWAYS='root=imgroot rd.shell=0 rd.emergency=poweroff'
+# A boot that should succeed fails fast: dracut's emergency path powers
+# off instead of waiting in a shell. (Without systemd the initramfs has no
+# poweroff command: dracut's init then exits and the kernel panics, which
+# the assertions report.)
+FAIL_FAST='rd.shell=0 rd.emergency=poweroff'
 
 # ------------------------------------------------------------ scenarios
 
@@ -69,7 +72,26 @@ scenario_root_spec() {
   expect_host hn-root.img=A
 }
 
-SCENARIOS=(plain staged revert_flag missing_init_falls_back root_spec)
+# No host partition: imgroot-init says why, and dracut offers its
+# emergency shell (its default) instead of booting anything.
+scenario_no_hostpart() {
+  put A hn-root.img
+  FAIL_FAST='' GRACE=15 boot_disk otherpart "imgroot.timeout=3"
+  expect_still_running
+  expect_log 'imgroot-init: .*nothing to boot' "imgroot-init says there is nothing to boot"
+  expect_log 'imgroot-init: .*host partition LABEL=hostpart.*not found' \
+    "imgroot-init says the host partition LABEL=hostpart was not found"
+  if [[ $flavour == systemd ]]; then
+    expect_log 'FAILED.*Failed to start .*imgroot' "systemd reports that imgroot-sysroot.service failed"
+  else
+    expect_log 'dracut: FATAL: imgroot: nothing to boot' "the mount hook stops dracut"
+  fi
+  expect_log 'Dropping to debug shell|Entering emergency mode' "dracut offers its emergency shell"
+  expect_no_log 'IMGROOT-TEST booted=' "no image booted"
+  expect_no_log 'dracut: Mounted root filesystem' "dracut did not go on to switch root"
+}
+
+SCENARIOS=(plain staged revert_flag missing_init_falls_back root_spec no_hostpart)
 
 # ------------------------------------------------------------ steps
 
@@ -83,7 +105,7 @@ put() {
 boot_disk() {
   local label=$1 append=$2
   make_disk "$disk" "$label" "$hostpart"
-  VM_INITRD=$initrd run_vm "$log" "$BOOT_LIMIT" "$PANIC|$GAVE_UP" "$APPEND_ALWAYS $append" "$disk"
+  VM_INITRD=$initrd run_vm "$log" "$BOOT_LIMIT" "$PANIC|$GAVE_UP" "root=imgroot $FAIL_FAST $append" "$disk"
   sed -i 's/\r$//' "$log"
   say "VM: $VM_RESULT after ${VM_SECONDS}s"
   grep -E 'imgroot-init: |IMGROOT-TEST|dracut: FATAL|imgroot' "$log" | sed 's/^/  | /' || true
@@ -117,6 +139,12 @@ expect_host() {
     [[ $actual == "$image" ]] || fail "$file is image $actual, expected $image"
     say "ok: $file is image $image"
   done
+}
+
+expect_still_running() {
+  [[ $VM_RESULT == stopped ]] ||
+    fail "expected the VM to wait in dracut's emergency shell; it ended with: $VM_RESULT"
+  say "ok: the VM stayed up in dracut's emergency shell (killed by the test)"
 }
 
 expect_log() {
