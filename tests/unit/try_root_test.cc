@@ -1,0 +1,250 @@
+// imgroot try on a small ext4 image holding a static busybox, made with
+// mkfs.ext4 -d. Needs root, loop devices and /bin/busybox (busybox-static);
+// skips with a message otherwise. Each test case runs in its own private
+// mount namespace, so the mount table it compares is its own.
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "stage_support.h"
+#include "system/mount.h"
+
+using namespace imgroot;
+using namespace imgroot::test;
+
+namespace {
+
+bool can_try() {
+  if (::geteuid() != 0) {
+    WARN("skipped: this test needs root");
+    return false;
+  }
+  if (::access("/dev/loop-control", F_OK) != 0) {
+    WARN("skipped: this machine has no loop devices (/dev/loop-control)");
+    return false;
+  }
+  if (::access("/bin/busybox", X_OK) != 0) {
+    WARN("skipped: no /bin/busybox (busybox-static) to build the test image with");
+    return false;
+  }
+  REQUIRE(::unshare(CLONE_NEWNS) == 0);
+  REQUIRE(make_private_recursive("/"));
+  return true;
+}
+
+struct Image {
+  TempDir tmp;
+  std::string path = tmp / "busybox.img";
+  std::string share = tmp / "share";  // bound on /host
+  Image() {
+    const std::string root = tmp / "root";
+    std::filesystem::create_directories(root + "/bin");
+    std::filesystem::create_directories(root + "/etc");
+    std::filesystem::copy_file("/bin/busybox", root + "/bin/busybox");
+    for (const char* applet : {"sh", "cat", "echo", "sleep", "ls", "kill", "hostname", "touch",
+                               "mount", "readlink", "wc"})
+      std::filesystem::create_symlink("busybox", root + "/bin/" + applet);
+    write_text(root + "/etc/motd", "from the image\n");
+    auto r = run("mkfs.ext4 -q -F -b 4096 -d " + shell_quote(root) + " " + shell_quote(path) +
+                 " 16M");
+    REQUIRE(r.status == 0);
+    std::filesystem::create_directory(share);
+  }
+};
+
+std::string sha256(const std::string& path) {
+  auto r = run("sha256sum < " + shell_quote(path));
+  REQUIRE(r.status == 0);
+  return r.output.substr(0, 64);
+}
+
+std::string loops_of(const std::string& image) {
+  std::string found;
+  for (const auto& e : std::filesystem::directory_iterator("/sys/block")) {
+    const std::string backing = e.path().string() + "/loop/backing_file";
+    if (exists(backing) && read_text(backing).starts_with(image))
+      found += e.path().filename().string() + " ";
+  }
+  return found;
+}
+
+// losetup -a names no loop device backed by the image, within a few
+// seconds (the kernel tears a namespace down after its last process).
+bool detached(const std::string& image) {
+  for (int i = 0; i < 500; ++i) {
+    if (loops_of(image).empty() &&
+        run("losetup -a").output.find(image) == std::string::npos)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+Ran try_image(const Image& img, const std::string& options, const std::string& command) {
+  return run(std::string(IMGROOT_BINARY) + " try " + options + " " + shell_quote(img.path) +
+             " -- " + command);
+}
+
+pid_t spawn_try(const Image& img, const std::string& command) {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    const std::string bind = img.share + ":/host";
+    ::execl(IMGROOT_BINARY, IMGROOT_BINARY, "try", "--bind", bind.c_str(), img.path.c_str(), "--",
+            "/bin/sh", "-c", command.c_str(), nullptr);
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Wait for the command to write /host/started.
+bool started(const Image& img) {
+  for (int i = 0; i < 1000; ++i) {
+    if (exists(img.share + "/started")) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+pid_t only_child(pid_t pid) {
+  const std::string p = std::to_string(pid);
+  const std::string children = read_text("/proc/" + p + "/task/" + p + "/children");
+  return static_cast<pid_t>(std::stol(children));
+}
+
+int exit_status(pid_t pid) {
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool gone(pid_t pid) {
+  for (int i = 0; i < 500; ++i) {
+    if (!exists("/proc/" + std::to_string(pid))) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a command's writes into / land on the overlay and the image stays byte-identical",
+          "[root][try]") {
+  if (!can_try()) return;
+  Image img;
+  const std::string before = sha256(img.path);
+  const std::string mounts = read_text("/proc/self/mountinfo");
+  auto r = try_image(img, "",
+                     "/bin/sh -c 'echo written > /new; echo more >> /etc/motd; cat /new /etc/motd'");
+  CHECK(r.status == 0);
+  CHECK(r.output == "written\nfrom the image\nmore\n");
+  CHECK(sha256(img.path) == before);
+  CHECK(detached(img.path));
+  CHECK(read_text("/proc/self/mountinfo") == mounts);
+  // A second run starts from the image again.
+  CHECK(try_image(img, "", "cat /etc/motd").output == "from the image\n");
+}
+
+TEST_CASE("try exits with the command's status, 128+N when signal N killed it", "[root][try]") {
+  if (!can_try()) return;
+  Image img;
+  CHECK(try_image(img, "", "/bin/sh -c 'exit 7'").status == 7);
+  CHECK(try_image(img, "", "/bin/sh -c 'kill -KILL $$'").status == 128 + SIGKILL);
+  CHECK(detached(img.path));
+}
+
+TEST_CASE("the command runs as the child of PID 1 in fresh namespaces", "[root][try]") {
+  if (!can_try()) return;
+  Image img;
+  auto r = try_image(img, "--hostname trial",
+                     "/bin/sh -c 'echo $$; hostname; ls /dev; touch /sys/x || echo sys ro; "
+                     "cat /proc/1/status | grep -c imgroot'");
+  CHECK(r.status == 0);
+  CHECK(r.output.starts_with("2\ntrial\n"));
+  for (const char* dev : {"null", "zero", "full", "random", "urandom", "tty", "pts", "ptmx", "shm"})
+    CHECK(r.output.find(std::string("\n") + dev + "\n") != std::string::npos);
+  CHECK(r.output.find("sys ro") != std::string::npos);
+}
+
+TEST_CASE("with --net none the command sees only lo", "[root][try]") {
+  if (!can_try()) return;
+  Image img;
+  auto r = try_image(img, "--net none", "ls /sys/class/net");
+  CHECK(r.status == 0);
+  CHECK(r.output == "lo\n");
+}
+
+TEST_CASE("--bind shows a host directory inside, writable", "[root][try]") {
+  if (!can_try()) return;
+  Image img;
+  write_text(img.share + "/in", "from the host\n");
+  auto r = try_image(img, "--bind " + shell_quote(img.share + ":/mnt/deep/host"),
+                     "/bin/sh -c 'cat /mnt/deep/host/in; echo back > /mnt/deep/host/out'");
+  CHECK(r.status == 0);
+  CHECK(r.output == "from the host\n");
+  CHECK(read_text(img.share + "/out") == "back\n");
+}
+
+TEST_CASE("nothing stays mounted or attached when imgroot is killed with SIGKILL",
+          "[root][try]") {
+  if (!can_try()) return;
+  Image img;
+  const std::string before = sha256(img.path);
+  const std::string mounts = read_text("/proc/self/mountinfo");
+  pid_t pid = spawn_try(img, "echo x > /written; touch /host/started; sleep 100");
+  REQUIRE(started(img));
+  const pid_t init = only_child(pid);
+  const pid_t command = only_child(init);
+  REQUIRE(::kill(pid, SIGKILL) == 0);
+  CHECK(exit_status(pid) == 128 + SIGKILL);
+  CHECK(gone(init));
+  CHECK(gone(command));
+  CHECK(detached(img.path));
+  CHECK(read_text("/proc/self/mountinfo") == mounts);
+  CHECK(sha256(img.path) == before);
+}
+
+TEST_CASE("nothing stays mounted or attached when the command is killed", "[root][try]") {
+  if (!can_try()) return;
+  Image img;
+  const std::string before = sha256(img.path);
+  pid_t pid = spawn_try(img, "echo x > /written; sleep 100 & touch /host/started; wait");
+  REQUIRE(started(img));
+  const pid_t init = only_child(pid);
+  const pid_t command = only_child(init);
+  REQUIRE(::kill(command, SIGKILL) == 0);
+  CHECK(exit_status(pid) == 128 + SIGKILL);
+  CHECK(gone(init));
+  CHECK(detached(img.path));
+  CHECK(sha256(img.path) == before);
+}
+
+TEST_CASE("SIGTERM to imgroot reaches the command, whose status is imgroot's", "[root][try]") {
+  if (!can_try()) return;
+  Image img;
+  pid_t pid = spawn_try(img, "trap 'exit 42' TERM; sleep 100 & touch /host/started; wait");
+  REQUIRE(started(img));
+  REQUIRE(::kill(pid, SIGTERM) == 0);
+  CHECK(exit_status(pid) == 42);
+  CHECK(detached(img.path));
+}
+
+TEST_CASE("a command the image does not have is one line and exit 1", "[root][try]") {
+  if (!can_try()) return;
+  Image img;
+  auto r = try_image(img, "", "no-such-command");
+  CHECK(r.status == 1);
+  CHECK(r.output == "imgroot: try '" + img.path +
+                        "': run 'no-such-command' in the image: No such file or directory\n");
+  CHECK(detached(img.path));
+}
