@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "diff/entry.h"
+#include "system/fd.h"
 
 namespace imgroot::diff {
 
@@ -22,9 +23,14 @@ struct Buffers {
   Buffers();
 };
 
-// Whether the regular files dir_a/name and dir_b/name, both 'size' bytes
-// long, hold the same bytes. Stops at the first difference.
-Result<bool> same_content(int dir_a, int dir_b, const std::string& name, std::uint64_t size,
+// A regular file dir/name opened for reading, its first 'size' bytes
+// asked for in advance (POSIX_FADV_WILLNEED): the reads of a batch of
+// files are then in flight together instead of one after the other.
+Result<Fd> open_prefetched(int dir, const std::string& name, std::uint64_t size);
+
+// Whether two open regular files, both 'size' bytes long, hold the same
+// bytes. Stops at the first difference.
+Result<bool> same_content(int fd_a, int fd_b, const std::string& name, std::uint64_t size,
                           Buffers& buffers);
 
 // The SHA-256 (hex) of the regular file dir/name.

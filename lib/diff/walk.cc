@@ -134,7 +134,8 @@ Result<Named> Walker::read_dir(int fd, const std::string& dir, Side side) const 
 // Regular files in both trees: a different size differs; an equal size is
 // read and compared (or, with trust_mtime, an equal mtime is trusted).
 // Files are read in the order of A's inode numbers, which is close to the
-// order of their blocks on disk. Changed files get both SHA-256s.
+// order of their blocks on disk, in batches whose reads are all asked for
+// before the first is compared. Changed files get both SHA-256s.
 Status Walker::compare_contents(int a, int b, const std::string& dir, std::vector<Item>& items) {
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -145,23 +146,44 @@ Status Walker::compare_contents(int a, int b, const std::string& dir, std::vecto
   }
   std::sort(todo.begin(), todo.end(),
             [&](std::size_t x, std::size_t y) { return items[x].a->ino < items[y].a->ino; });
-  for (std::size_t i : todo) {
-    Item& it = items[i];
-    const std::string path = join(dir, it.name);
-    bool differs = it.a->size != it.b->size;
-    if (!differs) {
-      auto same = same_content(a, b, it.name, it.a->size, buffers_);
-      if (!same) return std::unexpected(std::move(same.error()).context(quoted(path)));
-      differs = !*same;
+  constexpr std::size_t kBatch = 64;
+  std::vector<std::pair<Fd, Fd>> open;
+  for (std::size_t first = 0; first < todo.size(); first += kBatch) {
+    const std::size_t last = std::min(todo.size(), first + kBatch);
+    open.clear();
+    for (std::size_t k = first; k < last; ++k) {
+      const Item& it = items[todo[k]];
+      if (it.a->size != it.b->size) {
+        open.emplace_back();
+        continue;
+      }
+      auto fa = open_prefetched(a, it.name, it.a->size);
+      if (!fa) return in(Side::kA, join(dir, it.name), std::move(fa.error()));
+      auto fb = open_prefetched(b, it.name, it.b->size);
+      if (!fb) return in(Side::kB, join(dir, it.name), std::move(fb.error()));
+      open.emplace_back(std::move(*fa), std::move(*fb));
     }
-    if (!differs) continue;
-    it.content_differs = true;
-    auto sa = sha256_at(a, it.name, buffers_);
-    if (!sa) return in(Side::kA, path, std::move(sa.error()));
-    auto sb = sha256_at(b, it.name, buffers_);
-    if (!sb) return in(Side::kB, path, std::move(sb.error()));
-    it.sha256_a = std::move(*sa);
-    it.sha256_b = std::move(*sb);
+    for (std::size_t k = first; k < last; ++k) {
+      Item& it = items[todo[k]];
+      const std::string path = join(dir, it.name);
+      auto& [fa, fb] = open[k - first];
+      bool differs = !fa.valid();
+      if (!differs) {
+        auto same = same_content(fa.get(), fb.get(), it.name, it.a->size, buffers_);
+        if (!same) return std::unexpected(std::move(same.error()).context(quoted(path)));
+        differs = !*same;
+        fa = Fd();
+        fb = Fd();
+      }
+      if (!differs) continue;
+      it.content_differs = true;
+      auto sa = sha256_at(a, it.name, buffers_);
+      if (!sa) return in(Side::kA, path, std::move(sa.error()));
+      auto sb = sha256_at(b, it.name, buffers_);
+      if (!sb) return in(Side::kB, path, std::move(sb.error()));
+      it.sha256_a = std::move(*sa);
+      it.sha256_b = std::move(*sb);
+    }
   }
   return {};
 }
