@@ -14,7 +14,7 @@ namespace {
 constexpr int kAttachAttempts = 16;
 }  // namespace
 
-Result<LoopDevice> LoopDevice::attach(const Fd& file, bool read_only) {
+Result<LoopDevice> LoopDevice::attach(const Fd& file, bool read_only, bool scan_partitions) {
   auto control = Fd::open("/dev/loop-control", O_RDWR);
   if (!control) return std::unexpected(control.error());
 
@@ -28,7 +28,8 @@ Result<LoopDevice> LoopDevice::attach(const Fd& file, bool read_only) {
     struct loop_config config;
     std::memset(&config, 0, sizeof config);
     config.fd = static_cast<__u32>(file.get());
-    config.info.lo_flags = LO_FLAGS_AUTOCLEAR | (read_only ? LO_FLAGS_READ_ONLY : 0);
+    config.info.lo_flags = LO_FLAGS_AUTOCLEAR | (read_only ? LO_FLAGS_READ_ONLY : 0) |
+                           (scan_partitions ? LO_FLAGS_PARTSCAN : 0);
     if (::ioctl(dev->get(), LOOP_CONFIGURE, &config) == 0)
       return LoopDevice(std::move(*dev), std::move(path));
     if (errno != EBUSY) return fail_errno("attach loop device " + quoted(path));

@@ -14,7 +14,10 @@ class LoopDevice {
  public:
   // Attach 'file' (an open fd of the backing file). read_only selects
   // LO_FLAGS_READ_ONLY; the device then refuses writes whatever the file's mode.
-  static Result<LoopDevice> attach(const Fd& file, bool read_only);
+  // scan_partitions selects LO_FLAGS_PARTSCAN: the device can then carry
+  // partitions (/dev/loopNpM), found by the kernel's own scan or added with
+  // BLKPG; they go away with the device.
+  static Result<LoopDevice> attach(const Fd& file, bool read_only, bool scan_partitions = false);
 
   const std::string& path() const { return path_; }  // /dev/loopN
   const Fd& fd() const { return fd_; }
