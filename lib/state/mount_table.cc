@@ -36,4 +36,23 @@ std::optional<std::string> MountTable::target_of_tag(const std::string& tag,
   return out;
 }
 
+Result<std::vector<MountedFs>> MountTable::entries() const {
+  std::vector<MountedFs> out;
+  struct IterFree {
+    void operator()(libmnt_iter* i) const { mnt_free_iter(i); }
+  };
+  std::unique_ptr<libmnt_iter, IterFree> iter(mnt_new_iter(MNT_ITER_FORWARD));
+  if (!iter) return fail("read the mount table: out of memory");
+  libmnt_fs* fs = nullptr;
+  while (mnt_table_next_fs(table_.get(), iter.get(), &fs) == 0) {
+    MountedFs m;
+    if (const char* s = mnt_fs_get_source(fs)) m.source = s;
+    if (const char* t = mnt_fs_get_target(fs)) m.target = t;
+    if (const char* t = mnt_fs_get_fstype(fs)) m.fstype = t;
+    m.devno = mnt_fs_get_devno(fs);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 }  // namespace imgroot::state

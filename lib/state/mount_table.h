@@ -2,15 +2,26 @@
 // tests can hand it a fixture instead of /proc/self/mountinfo.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 
 struct libmnt_table;
 
 namespace imgroot::state {
+
+// One line of the table.
+struct MountedFs {
+  std::string source;  // as the table has it: "/dev/sdb2", "overlay", ...
+  std::string target;
+  std::string fstype;
+  dev_t devno = 0;  // the st_dev of files on it (mountinfo's major:minor)
+};
 
 class MountTable {
  public:
@@ -22,6 +33,8 @@ class MountTable {
   // libmount resolves the tag to a device with libblkid.
   std::optional<std::string> target_of_tag(const std::string& tag,
                                            const std::string& value) const;
+  // Every mounted filesystem, in the table's order.
+  Result<std::vector<MountedFs>> entries() const;
 
  private:
   struct Free {

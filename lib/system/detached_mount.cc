@@ -38,13 +38,18 @@ std::unexpected<Error> fail_fs(const std::string& what, int fs) {
 
 Result<Fd> mount_detached_read_only(const std::string& source, const std::string& type,
                                    const DetachedMountOptions& options) {
+  return mount_detached(source, type, options, /*read_only=*/true);
+}
+
+Result<Fd> mount_detached(const std::string& source, const std::string& type,
+                          const DetachedMountOptions& options, bool read_only) {
   const std::string what = "mount " + quoted(source) + " as " + type;
   int raw = ::fsopen(type.c_str(), FSOPEN_CLOEXEC);
   if (raw < 0) return fail_errno(what);
   Fd fs(raw);
   if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", source.c_str(), 0) < 0)
     return fail_fs(what, fs.get());
-  if (::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "ro", nullptr, 0) < 0)
+  if (read_only && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "ro", nullptr, 0) < 0)
     return fail_fs(what, fs.get());
   for (const auto& flag : options.flags) {
     if (::fsconfig(fs.get(), FSCONFIG_SET_FLAG, flag.c_str(), nullptr, 0) < 0)
@@ -57,8 +62,8 @@ Result<Fd> mount_detached_read_only(const std::string& source, const std::string
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
     return fail_fs(what, fs.get());
   int mnt = ::fsmount(fs.get(), FSMOUNT_CLOEXEC,
-                      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                          MOUNT_ATTR_NOEXEC);
+                      (read_only ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID |
+                          MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   if (mnt < 0) return fail_fs(what, fs.get());
   return Fd(mnt);
 }

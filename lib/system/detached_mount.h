@@ -24,6 +24,13 @@ struct DetachedMountOptions {
 Result<Fd> mount_detached_read_only(const std::string& source, const std::string& type,
                                    const DetachedMountOptions& options);
 
+// The same, read-write when !read_only (still nosuid, nodev, noexec): for a
+// filesystem imgroot fills itself (provision's new host partition). When the
+// last fd on anything in it is closed, the filesystem is unmounted and
+// written back, as by umount.
+Result<Fd> mount_detached(const std::string& source, const std::string& type,
+                          const DetachedMountOptions& options, bool read_only);
+
 // openat2(root, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): every
 // symlink met on the way, absolute ones included, resolves as if 'root' were
 // "/", so nothing outside it is ever reached.
