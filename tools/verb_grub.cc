@@ -6,6 +6,7 @@
 
 #include "esp_option.h"
 #include "grub/config.h"
+#include "grub_settings.h"
 #include "system/fd.h"
 #include "system/file.h"
 #include "verbs.h"
@@ -26,25 +27,6 @@ const char* kDescription =
     "--stdout --snippet prints what /etc/grub.d/09_imgroot adds to grub-mkconfig's\n"
     "output (the same entries, without the timeout).";
 
-Result<grub::ConfigOptions> load_options(const po::variables_map& vars) {
-  grub::ConfigOptions options;
-  const bool explicit_config = vars.count("config") > 0;
-  const std::string path =
-      explicit_config ? vars["config"].as<std::string>() : grub::kDefaultSettings;
-  auto text = read_file(path);
-  if (text) {
-    if (auto st = grub::apply_settings(*text, options); !st)
-      return std::unexpected(std::move(st.error()).context(quoted(path)));
-  } else if (explicit_config || text.error().code != ENOENT) {
-    return std::unexpected(text.error());
-  }
-  if (vars.count("timeout")) options.timeout = vars["timeout"].as<int>();
-  if (vars.count("cmdline")) options.cmdline = vars["cmdline"].as<std::string>();
-  options.snippet = vars["snippet"].as<bool>();
-  if (auto st = grub::check_options(options); !st) return std::unexpected(st.error());
-  return options;
-}
-
 // Write 'text' to 'path' atomically; the folder must exist.
 Status write_atomically(const std::string& path, const std::string& text) {
   auto slash = path.rfind('/');
@@ -62,11 +44,8 @@ int run_grub(const std::vector<std::string>& args) {
   options.add_options()("output,o", po::value<std::string>()->value_name("FILE"),
                         "write grub.cfg here instead (grubenv is then left alone)")(
       "stdout", po::bool_switch(), "print the configuration instead of writing it")(
-      "snippet", po::bool_switch(), "the form for /etc/grub.d (no timeout)")(
-      "timeout", po::value<int>()->value_name("SECONDS"), "how long the menu waits (default 5)")(
-      "cmdline", po::value<std::string>()->value_name("ARGS"), "extra kernel arguments")(
-      "config", po::value<std::string>()->value_name("FILE"),
-      "the settings file (default /etc/imgroot/grub.conf)");
+      "snippet", po::bool_switch(), "the form for /etc/grub.d (no timeout)");
+  add_grub_settings_options(options);
   add_esp_option(options);
   auto parsed = parse("grub", args, options, {},
                       "grub [--esp DIR] [--output FILE | --stdout] [--snippet] "
@@ -77,8 +56,9 @@ int run_grub(const std::vector<std::string>& args) {
   if (vars["stdout"].as<bool>() && vars.count("output"))
     return usage_error("grub", "--stdout and --output exclude each other");
 
-  auto config = load_options(vars);
+  auto config = load_grub_settings(vars);
   if (!config) return report(std::move(config.error()).context("grub: settings"));
+  config->snippet = vars["snippet"].as<bool>();
   auto text = grub::generate_config(*config, IMGROOT_VERSION);
   if (!text) return report(std::move(text.error()).context("grub"));
 

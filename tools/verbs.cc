@@ -17,6 +17,8 @@ std::span<const Verb> verbs() {
            run_grub},
       Verb{"initramfs", "build the standalone initramfs (imgroot-init + kernel modules)",
            run_initramfs},
+      Verb{"provision", "partition a blank disk, install GRUB and the image: a bootable node",
+           run_provision},
       Verb{"try", "run an image in private namespaces on a throwaway overlay", run_try},
       Verb{"diff", "a reviewable file-level report of what differs between two images",
            run_diff},

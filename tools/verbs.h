@@ -16,6 +16,7 @@ int run_status(const std::vector<std::string>& args);
 int run_mark_good(const std::vector<std::string>& args);  // verb_mark.cc
 int run_mark_bad(const std::vector<std::string>& args);   // verb_mark.cc
 int run_grub(const std::vector<std::string>& args);
+int run_provision(const std::vector<std::string>& args);
 int run_diff(const std::vector<std::string>& args);
 int run_try(const std::vector<std::string>& args);
 
