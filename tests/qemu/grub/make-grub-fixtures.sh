@@ -26,8 +26,8 @@ out=$IMGROOT_GRUB_SHARED
 # What a virtio disk with ext4, a loop-mounted image and the vfat EFI-BOOT
 # (mounted by the image's init for mark-good) need.
 modules="virtio_pci virtio_blk ext4 loop vfat nls_cp437 nls_ascii"
-grub_modules="part_gpt fat ext2 loopback search search_label search_fs_file search_fs_uuid
-  linux normal configfile echo test loadenv true sleep reboot halt cat efi_gop"
+# The modules built into GRUB: the list `imgroot provision` is built with.
+grub_modules=$(grep -v '^#' "$REPO_ROOT/grub/efi-modules")
 
 need_commands grub-mkimage mkfs.ext4 busybox ldd strip
 load_kernel_env
