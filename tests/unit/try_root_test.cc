@@ -184,7 +184,7 @@ TEST_CASE("with --net none the command sees only lo", "[root][try]") {
   CHECK(r.output == "lo\n");
 }
 
-TEST_CASE("--bind shows a host directory inside, writable", "[root][try]") {
+TEST_CASE("a --bind host directory shows inside, writable", "[root][try]") {
   if (!can_try()) return;
   Image img;
   write_text(img.share + "/in", "from the host\n");
