@@ -21,6 +21,9 @@ const char* kDescription =
     "SIGQUIT, SIGUSR1 and SIGUSR2 and reaps orphans. When CMD exits, or imgroot is\n"
     "killed, everything in the namespaces ends and nothing stays mounted or attached.\n"
     "The exit status is CMD's (128+N when signal N killed it).\n\n"
+    "--boot runs the image's own init as PID 1 instead (SIGINT, SIGTERM or SIGHUP ask\n"
+    "it to halt with SIGRTMIN+3, a second one kills it; exit 0 when it halts, powers\n"
+    "off or reboots). No cgroup hierarchy is set up: systemd is not supported yet.\n\n"
     "Not a security boundary: CMD runs as root with the host's capabilities.\n"
     "Needs root and loop devices. docs/try.md has the details.";
 
@@ -67,12 +70,16 @@ int run_try(const std::vector<std::string>& all_args) {
       "bind", po::value<std::vector<std::string>>()->composing()->value_name("SRC:DST"),
       "bind the host's SRC on DST in the image (created when missing); repeatable")(
       "hostname", po::value<std::string>()->value_name("NAME"),
-      "the hostname inside (default: the image's file name without extension)");
+      "the hostname inside (default: the image's file name without extension)")(
+      "boot", po::bool_switch(),
+      "run the image's own init as PID 1 instead of CMD (SIGINT/SIGTERM: halt it)")(
+      "init", po::value<std::string>()->default_value("/sbin/init")->value_name("PATH"),
+      "the init --boot runs");
   po::positional_options_description positional;
   positional.add("image", 1).add("command", -1);
   auto parsed = parse("try", args, options, positional,
                       "try [--net host|none] [--bind SRC:DST]... [--hostname NAME] IMAGE "
-                      "[-- CMD ARGS...]",
+                      "[-- CMD ARGS...]\n       imgroot try [OPTIONS] --boot [--init PATH] IMAGE",
                       kDescription);
   if (parsed.exit_now) return *parsed.exit_now;
   const auto& vars = parsed.vars;
@@ -94,6 +101,10 @@ int run_try(const std::vector<std::string>& all_args) {
   }
   if (vars.count("command")) request.command = vars["command"].as<std::vector<std::string>>();
   request.command.insert(request.command.end(), command.begin(), command.end());
+  request.boot = vars["boot"].as<bool>();
+  request.init = vars["init"].as<std::string>();
+  if (request.boot && !request.command.empty())
+    return usage_error("try", "--boot runs the image's init; it takes no command");
   request.environment = environment();
   request.hostname =
       vars.count("hostname") ? vars["hostname"].as<std::string>() : hostname_for(request.image);

@@ -68,6 +68,15 @@ int status_of(int wait_status) {
 
 void on_signal(int) {}
 
+void reset_signals() {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig : kForwarded) (void)::sigaction(sig, &dfl, nullptr);  // cannot fail for these
+  sigset_t none;
+  sigemptyset(&none);
+  (void)::sigprocmask(SIG_SETMASK, &none, nullptr);  // cannot fail
+}
+
 }  // namespace
 
 [[noreturn]] void run_init(const Request& request, int report_fd) {
@@ -93,12 +102,7 @@ void on_signal(int) {}
     ::_exit(125);
   }
   if (child == 0) {
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    for (int sig : kForwarded) (void)::sigaction(sig, &dfl, nullptr);
-    sigset_t none;
-    sigemptyset(&none);
-    (void)::sigprocmask(SIG_SETMASK, &none, nullptr);
+    reset_signals();
     exec_command(command, request.environment, report_fd);
     ::_exit(127);
   }
@@ -118,6 +122,12 @@ void on_signal(int) {}
       if (pid == child) ::_exit(status_of(status));
     }
   }
+}
+
+[[noreturn]] void exec_image_init(const Request& request, int report_fd) {
+  reset_signals();
+  exec_command({request.init}, request.environment, report_fd);
+  ::_exit(127);
 }
 
 }  // namespace imgroot::try_

@@ -20,4 +20,9 @@ inline constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, 
 // blocked. Never returns.
 [[noreturn]] void run_init(const Request& request, int report_fd);
 
+// Replace the calling process (PID 1) with the image's request.init, the
+// signal mask and dispositions reset. When it cannot be started, why is
+// written to 'report_fd' and the exit status is 127.
+[[noreturn]] void exec_image_init(const Request& request, int report_fd);
+
 }  // namespace imgroot::try_

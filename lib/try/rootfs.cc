@@ -68,10 +68,17 @@ Status mount_overlay(const Fd& image, const std::string& fs_type) {
   for (const auto& dir : {kLower, kUpper, kWork, kRoot})
     if (auto st = make_dir(dir, 0755); !st) return st;
   auto loop = LoopDevice::attach(image, /*read_only=*/true);
-  if (!loop) return std::unexpected(loop.error());
+  if (!loop) {
+    Error e = std::move(loop.error());
+    if (e.code == ENOENT || e.code == ENXIO) e.message += "; this machine has no loop devices (modprobe loop)";
+    return std::unexpected(std::move(e));
+  }
   // The loop device stays attached while the mount uses it, and goes with it.
-  if (auto st = mount_fs(loop->path(), kLower, fs_type, MS_RDONLY, no_replay_data(fs_type)); !st)
+  if (auto st = mount_fs(loop->path(), kLower, fs_type, MS_RDONLY, no_replay_data(fs_type)); !st) {
+    if (st.error().code == ENODEV)
+      return fail(st.error().message + "; this kernel cannot mount " + fs_type);
     return st;
+  }
   // The overlay's root takes the upper layer's owner and mode: the image's.
   struct stat st {};
   if (::stat(kLower.c_str(), &st) < 0) return fail_errno("stat the image's root");

@@ -71,21 +71,30 @@ Error read_error(const std::string& said) {
     if (auto st = bring_up_loopback(); !st) fail_with(st.error());
   }
   if (auto st = enter_root(request, image, fs_type); !st) fail_with(st.error());
+  if (request.boot) exec_image_init(request, report_fd);
   run_init(request, report_fd);
 }
 
+// With boot, the image's init is PID 1: a stop signal asks it to halt
+// (systemd's SIGRTMIN+3), and a second one kills it.
+int boot_signal(int sig, int& stops) {
+  if (sig != SIGINT && sig != SIGTERM && sig != SIGHUP) return sig;
+  return stops++ == 0 ? SIGRTMIN + 3 : SIGKILL;
+}
+
 std::string explain(const Error& e) {
-  if (e.code == EPERM || e.code == EACCES) return e.message + "; imgroot try needs root";
-  if (e.code == ENOENT || e.code == ENXIO)
-    return e.message + "; is there a loop device (modprobe loop)?";
-  if (e.code == ENODEV) return e.message + "; this kernel cannot mount that filesystem type";
+  if (e.code == EPERM) return e.message + "; imgroot try needs root";
   return e.message;
 }
 
-int status_of(int wait_status) {
+int status_of(int wait_status, bool boot) {
   if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
-  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
-  return 1;
+  if (!WIFSIGNALED(wait_status)) return 1;
+  // reboot(2) in a PID namespace kills its init with SIGHUP (restart) or
+  // SIGINT (halt, power off): the way a booted image ends well.
+  const int sig = WTERMSIG(wait_status);
+  if (boot && (sig == SIGINT || sig == SIGHUP)) return 0;
+  return 128 + sig;
 }
 
 // Signals are read from a signalfd while the container runs; the mask is
@@ -152,6 +161,7 @@ Result<int> run(const Request& request) {
   // wrong (nothing, once the command is running: the pipe closes on exec).
   std::string said;
   int wait_status = 0;
+  int stops = 0;
   bool pipe_open = true;
   for (;;) {
     struct pollfd fds[2] = {{signals->fd(), POLLIN, 0}, {pipe_open ? report->read.get() : -1, POLLIN, 0}};
@@ -168,7 +178,8 @@ Result<int> run(const Request& request) {
     while (::read(signals->fd(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
       const int sig = static_cast<int>(info.ssi_signo);
       if (sig != SIGCHLD) {
-        (void)::kill(static_cast<pid_t>(pid), sig);  // ESRCH: it is ending anyway
+        const int to_send = request.boot ? boot_signal(sig, stops) : sig;
+        (void)::kill(static_cast<pid_t>(pid), to_send);  // ESRCH: it is ending anyway
       } else if (::waitpid(static_cast<pid_t>(pid), &wait_status, WNOHANG) == pid) {
         ended = true;
       }
@@ -182,11 +193,8 @@ Result<int> run(const Request& request) {
     if (n > 0) said.append(buf, static_cast<std::size_t>(n));
     else pipe_open = false;
   }
-  if (!said.empty()) {
-    Error e = read_error(said);
-    return std::unexpected(Error{e.code, explain(e)});
-  }
-  return status_of(wait_status);
+  if (!said.empty()) return std::unexpected(read_error(said));
+  return status_of(wait_status, request.boot);
 }
 
 }  // namespace imgroot::try_

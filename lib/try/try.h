@@ -37,6 +37,12 @@ struct Request {
   std::vector<std::string> environment;  // NAME=VALUE, the command's whole environment
   std::string hostname;                  // of the new UTS namespace
   std::string console;                   // a terminal to show as /dev/console, or empty
+  // Boot: the image's own init ('init') is PID 1 instead of the minimal
+  // init, and 'command' is not used. SIGINT, SIGTERM and SIGHUP ask it to
+  // halt (SIGRTMIN+3, as systemd expects in a container); a second one
+  // kills it. No cgroup hierarchy is set up for it (see docs/try.md).
+  bool boot = false;
+  std::string init = "/sbin/init";
 };
 
 // Where the parts are mounted inside the new mount namespace, before the
@@ -49,8 +55,9 @@ inline constexpr const char* kScratch = "/tmp";
 // forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to it,
 // reaps orphans, and exits with the command's status. While it runs those
 // signals are blocked in the calling thread and forwarded the same way.
-// Returns the command's exit status (128 + N when signal N killed it), or
-// why the container could not be set up or the command not started.
+// Returns the command's exit status (128 + N when signal N killed it; with
+// boot, 0 when the init halted, powered off or rebooted), or why the
+// container could not be set up or the command not started.
 // Needs root and loop devices.
 Result<int> run(const Request& request);
 

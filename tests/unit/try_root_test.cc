@@ -48,9 +48,23 @@ struct Image {
     std::filesystem::create_directories(root + "/etc");
     std::filesystem::copy_file("/bin/busybox", root + "/bin/busybox");
     for (const char* applet : {"sh", "cat", "echo", "sleep", "ls", "kill", "hostname", "touch",
-                               "mount", "readlink", "wc"})
+                               "mount", "readlink", "wc", "poweroff"})
       std::filesystem::create_symlink("busybox", root + "/bin/" + applet);
     write_text(root + "/etc/motd", "from the image\n");
+    // For --boot: an init that waits to be asked to halt (SIGRTMIN+3 is 37
+    // with glibc), and one that powers off at once.
+    std::filesystem::create_directories(root + "/sbin");
+    write_text(root + "/sbin/init",
+               "#!/bin/sh\n"
+               "echo \"init pid $$ container=$container\"\n"
+               "trap 'echo halting; poweroff -f' 37\n"
+               "sleep 100 & [ -d /host ] && touch /host/started; wait\n"
+               "exit 3\n");
+    write_text(root + "/sbin/quick-init", "#!/bin/sh\necho \"quick pid $$\"\npoweroff -f\n");
+    write_text(root + "/sbin/stubborn-init",
+               "#!/bin/sh\ntrap '' 37\nsleep 100 & touch /host/started; wait\n");
+    for (const char* init : {"init", "quick-init", "stubborn-init"})
+      ::chmod((root + "/sbin/" + init).c_str(), 0755);
     auto r = run("mkfs.ext4 -q -F -b 4096 -d " + shell_quote(root) + " " + shell_quote(path) +
                  " 16M");
     REQUIRE(r.status == 0);
@@ -91,7 +105,8 @@ Ran try_image(const Image& img, const std::string& options, const std::string& c
              " -- " + command);
 }
 
-pid_t spawn_try(const Image& img, const std::string& command) {
+pid_t spawn_try(const Image& img, const std::string& command, bool boot = false,
+                const std::string& init = "/sbin/init") {
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -100,8 +115,12 @@ pid_t spawn_try(const Image& img, const std::string& command) {
     ::dup2(null, 1);
     ::dup2(null, 2);
     const std::string bind = img.share + ":/host";
-    ::execl(IMGROOT_BINARY, IMGROOT_BINARY, "try", "--bind", bind.c_str(), img.path.c_str(), "--",
-            "/bin/sh", "-c", command.c_str(), nullptr);
+    if (boot)
+      ::execl(IMGROOT_BINARY, IMGROOT_BINARY, "try", "--boot", "--init", init.c_str(), "--bind",
+              bind.c_str(), img.path.c_str(), nullptr);
+    else
+      ::execl(IMGROOT_BINARY, IMGROOT_BINARY, "try", "--bind", bind.c_str(), img.path.c_str(),
+              "--", "/bin/sh", "-c", command.c_str(), nullptr);
     ::_exit(127);
   }
   return pid;
@@ -246,5 +265,40 @@ TEST_CASE("a command the image does not have is one line and exit 1", "[root][tr
   CHECK(r.status == 1);
   CHECK(r.output == "imgroot: try '" + img.path +
                         "': run 'no-such-command' in the image: No such file or directory\n");
+  CHECK(detached(img.path));
+}
+
+TEST_CASE("--boot runs the image's init as PID 1, and its power-off ends try with 0",
+          "[root][try]") {
+  if (!can_try()) return;
+  Image img;
+  auto r = run(std::string(IMGROOT_BINARY) + " try --boot --init /sbin/quick-init " +
+               shell_quote(img.path));
+  CHECK(r.status == 0);
+  CHECK(r.output == "quick pid 1\n");
+  CHECK(detached(img.path));
+}
+
+TEST_CASE("SIGTERM asks a booted init to halt with SIGRTMIN+3", "[root][try]") {
+  if (!can_try()) return;
+  Image img;
+  pid_t pid = spawn_try(img, "", /*boot=*/true);
+  REQUIRE(started(img));
+  REQUIRE(::kill(pid, SIGTERM) == 0);
+  CHECK(exit_status(pid) == 0);
+  CHECK(detached(img.path));
+}
+
+TEST_CASE("a booted init that ignores the halt request is killed by a second signal",
+          "[root][try]") {
+  if (!can_try()) return;
+  Image img;
+  pid_t pid = spawn_try(img, "", /*boot=*/true, "/sbin/stubborn-init");
+  REQUIRE(started(img));
+  REQUIRE(::kill(pid, SIGTERM) == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(::waitpid(pid, nullptr, WNOHANG) == 0);  // still running
+  REQUIRE(::kill(pid, SIGTERM) == 0);
+  CHECK(exit_status(pid) == 128 + SIGKILL);
   CHECK(detached(img.path));
 }
