@@ -94,9 +94,11 @@ int run_diff(const std::vector<std::string>& args) {
   opts.trust_mtime = vars["trust-mtime"].as<bool>();
 
   const std::string what = "diff " + imgroot::quoted(a_path) + " " + imgroot::quoted(b_path);
-  auto a = diff::Tree::open(a_path);
+  // A full comparison reads nearly every data block: read the images ahead.
+  const bool warm = !opts.trust_mtime;
+  auto a = diff::Tree::open(a_path, warm);
   if (!a) return report(std::move(a.error()).context(what));
-  auto b = diff::Tree::open(b_path);
+  auto b = diff::Tree::open(b_path, warm);
   if (!b) return report(std::move(b.error()).context(what));
 
   Out out;

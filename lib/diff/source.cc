@@ -21,7 +21,7 @@ std::unexpected<Error> explain(const std::string& path, const Error& e) {
 
 }  // namespace
 
-Result<Tree> Tree::open(const std::string& path) {
+Result<Tree> Tree::open(const std::string& path, bool warm) {
   struct stat st {};
   if (::stat(path.c_str(), &st) < 0) return fail_errno("stat " + quoted(path));
   Tree tree;
@@ -42,6 +42,8 @@ Result<Tree> Tree::open(const std::string& path) {
   tree.loop_.emplace(std::move(*loop));
   tree.root_ = std::move(*root);
   tree.fs_type_ = *type;
+  tree.image_ = std::move(*image);
+  if (warm) tree.warmer_.start(tree.image_.get(), ImageWarmer::default_budget());
   return tree;
 }
 
