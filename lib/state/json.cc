@@ -30,7 +30,8 @@ json image_json(const ImageStatus& img) {
   j["mtime"] = img.present ? json(format_rfc3339(img.mtime)) : json(nullptr);
   const ImageRecord* r = img.record ? &*img.record : nullptr;
   j["sha256"] = r ? nonempty_string(r->sha256) : json(nullptr);
-  j["modified_since_staged"] = r && !r->sha256.empty() ? json(img.modified_since_staged) : json(nullptr);
+  j["reflinked"] = r && r->staged() ? json(r->reflinked) : json(nullptr);
+  j["modified_since_staged"] = r && r->staged() ? json(img.modified_since_staged) : json(nullptr);
   j["source"] = r ? nonempty_string(r->source) : json(nullptr);
   j["staged_at"] = r ? nonempty_string(r->staged_at) : json(nullptr);
   j["assessment"] = img.present ? json(assessment_name(r ? r->assessment : Assessment::kNone))
@@ -61,6 +62,7 @@ std::string state_to_json(const StateFile& state) {
                       {"size", r.size},
                       {"mtime_ns", r.mtime_ns},
                       {"sha256", r.sha256},
+                      {"reflinked", r.reflinked},
                       {"source", r.source},
                       {"staged_at", r.staged_at},
                       {"assessment", assessment_name(r.assessment)},
@@ -81,6 +83,7 @@ Result<StateFile> state_from_json(const std::string& text) {
       r.size = i.at("size").get<std::uint64_t>();
       r.mtime_ns = i.at("mtime_ns").get<std::int64_t>();
       r.sha256 = i.value("sha256", "");
+      r.reflinked = i.value("reflinked", false);
       r.source = i.value("source", "");
       r.staged_at = i.value("staged_at", "");
       r.assessment = parse_assessment(i.value("assessment", "unassessed"));

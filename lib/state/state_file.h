@@ -26,6 +26,8 @@ struct ImageRecord {
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;  // when it was staged; a later mtime means it was written since
   std::string sha256;         // of the content as staged; empty when not known
+  bool reflinked = false;     // staged as a reflink of the source (then sha256 is
+                              // empty unless `stage --hash` asked for it)
   std::string source;         // the path it was staged from
   std::string staged_at;      // RFC 3339, UTC
   Assessment assessment = Assessment::kNone;
@@ -33,6 +35,8 @@ struct ImageRecord {
 
   // The record describes this file (same inode and size).
   bool describes(const struct stat& st) const;
+  // `imgroot stage` wrote this record (not only mark-good or mark-bad).
+  bool staged() const { return !sha256.empty() || reflinked; }
 };
 
 struct StateFile {

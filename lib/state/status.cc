@@ -54,7 +54,7 @@ ImageStatus image_status(int dir, const char* name, const char* role, const Stat
   out.mtime = static_cast<std::int64_t>((*st)->st_mtim.tv_sec);
   if (const ImageRecord* r = state.find(**st)) {
     out.record = *r;
-    out.modified_since_staged = !r->sha256.empty() && record_for(**st).mtime_ns != r->mtime_ns;
+    out.modified_since_staged = r->staged() && record_for(**st).mtime_ns != r->mtime_ns;
   }
   return out;
 }

@@ -34,7 +34,7 @@ struct ImageStatus {
   std::uint64_t size = 0;
   std::int64_t mtime = 0;                // seconds since the epoch
   std::optional<ImageRecord> record;     // what imgroot recorded when staging it
-  bool modified_since_staged = false;    // written after the SHA-256 was taken
+  bool modified_since_staged = false;    // written after it was staged
 };
 
 struct HostStatus {

@@ -34,11 +34,16 @@ void image_text(std::ostream& out, const ImageStatus& img) {
     return;
   }
   out << format_bytes(img.size) << ", modified " << format_rfc3339(img.mtime);
-  if (img.record && !img.record->sha256.empty()) {
-    out << "\n" << std::string(22, ' ') << "sha256 " << img.record->sha256;
-    if (img.modified_since_staged) out << " (as staged; written since)";
-    out << "\n" << std::string(22, ' ') << "staged " << img.record->staged_at << " from "
-        << img.record->source;
+  if (img.record && img.record->staged()) {
+    const ImageRecord& r = *img.record;
+    out << "\n" << std::string(22, ' ');
+    if (!r.sha256.empty())
+      out << "sha256 " << r.sha256 << (img.modified_since_staged ? " (as staged; written since)" : "");
+    else
+      out << "sha256 not computed (a reflink; 'imgroot stage --hash' computes it)"
+          << (img.modified_since_staged ? "; written since staged" : "");
+    out << "\n" << std::string(22, ' ') << "staged " << r.staged_at << " from " << r.source
+        << (r.reflinked ? " as a reflink" : "");
   }
   out << "\n";
 }

@@ -50,6 +50,26 @@ TEST_CASE("a state survives the trip to JSON and back unchanged", "[state]") {
   CHECK(r.assessment == Assessment::kGood);
   CHECK(r.assessed_at == sample().assessed_at);
   CHECK(back->images[1].assessment == Assessment::kNone);
+  CHECK_FALSE(r.reflinked);
+}
+
+TEST_CASE("a reflinked record keeps its flag and its missing hash", "[state]") {
+  StateFile state;
+  ImageRecord r = sample();
+  r.sha256.clear();
+  r.reflinked = true;
+  state.images.push_back(r);
+  auto back = state_from_json(state_to_json(state));
+  REQUIRE(back);
+  REQUIRE(back->images.size() == 1);
+  CHECK(back->images[0].reflinked);
+  CHECK(back->images[0].sha256.empty());
+  CHECK(back->images[0].staged());
+  // A state file written before the flag existed reads as not reflinked.
+  auto old = state_from_json(
+      R"({"version": 1, "images": [{"inode": 1, "size": 2, "mtime_ns": 3, "sha256": "ab"}]})");
+  REQUIRE(old);
+  CHECK_FALSE(old->images[0].reflinked);
 }
 
 TEST_CASE("a state file that is not JSON is an error, not an empty state", "[state]") {

@@ -136,6 +136,44 @@ TEST_CASE("offline, mark-good records the verdict for hn-root.img, recorded or n
   CHECK_FALSE(status->images[0].record->assessed_at.empty());
 }
 
+TEST_CASE("a reflinked image shows as staged, unhashed, and whether it was written since",
+          "[status]") {
+  Fixture f("/elsewhere/hn-root.img");
+  write_text(f.dir / "hp/hn-root-new.img", "new");
+  struct timespec staged[2] = {{kMtime, 0}, {kMtime, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, (f.dir / "hp/hn-root-new.img").c_str(), staged, 0) == 0);
+  auto state = load_state(f.hostpart.dir.get());
+  REQUIRE(state);
+  ImageRecord r = f.record("hn-root-new.img", "", "/hostpart/images/next.img", Assessment::kNone);
+  r.reflinked = true;
+  state->images.push_back(r);
+  REQUIRE(save_state(f.hostpart.dir.get(), *state));
+
+  auto status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  const std::string json = status_to_json(*status);
+  CHECK_THAT(json, Catch::Contains(R"("assessment": "unassessed",
+      "modified_since_staged": false,
+      "mtime": "2026-01-02T03:04:05Z",
+      "name": "hn-root-new.img",
+      "present": true,
+      "reflinked": true,
+      "role": "staged",
+      "sha256": null,)"));
+  CHECK_THAT(status_to_text(*status),
+             Catch::Contains("sha256 not computed (a reflink; 'imgroot stage --hash' computes it)\n"
+                             "                      staged 2026-01-02T03:00:00Z from "
+                             "/hostpart/images/next.img as a reflink\n"));
+
+  write_text(f.dir / "hp/hn-root-new.img", "NEW");  // same size, written since
+  struct timespec later[2] = {{kMtime + 60, 0}, {kMtime + 60, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, (f.dir / "hp/hn-root-new.img").c_str(), later, 0) == 0);
+  status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  CHECK(status->images[1].modified_since_staged);
+  CHECK_THAT(status_to_text(*status), Catch::Contains("computes it); written since staged"));
+}
+
 TEST_CASE("status shows GRUB's boot trial: the image on trial and its tries left", "[status]") {
   Fixture f("/elsewhere/hn-root.img");
   write_text(f.dir / "hp/hn-root-new.img", "new");
