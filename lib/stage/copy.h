@@ -29,9 +29,11 @@ struct Copied {
   std::uint64_t data_bytes = 0;  // bytes read from data extents (what was not a hole)
 };
 
-// Make 'dest' (an empty regular file open for writing) an exact copy of
-// 'source' and hash it. 'dest_name' names the destination in messages. Does
-// not fsync: the caller decides when the copy must be durable.
+// Make 'dest' (an empty regular file open for reading and writing) an exact
+// copy of 'source' and hash it. 'dest_name' names the destination in
+// messages. The byte copy reads each block of the source once, hashes it and
+// writes it, the three overlapping on separate threads (stage/pipeline.h).
+// Does not fsync: the caller decides when the copy must be durable.
 Result<Copied> copy_with_hash(int source, int dest, const std::string& dest_name,
                               const CopyControl& control = {});
 

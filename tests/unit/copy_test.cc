@@ -132,3 +132,44 @@ TEST_CASE("a raised cancel flag stops the copy with an error", "[copy]") {
   REQUIRE_FALSE(copied);
   CHECK(copied.error().message == "interrupted by a signal");
 }
+
+TEST_CASE("a copy of many blocks with an unaligned hole and tail is exact", "[copy]") {
+  TempDir dir;
+  {
+    // 9 MiB + 5 bytes of data, a hole to 20 MiB, then 5 MiB + 4321 bytes:
+    // more blocks than the writer's ring holds, none ending on a boundary.
+    auto fd = Fd::open(dir / "image", O_WRONLY | O_CREAT, 0644);
+    REQUIRE(fd);
+    std::string data(9 << 20, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 2654435761u) >> 13);
+    REQUIRE(::pwrite(fd->get(), data.data(), data.size(), 0) == 9 << 20);
+    const std::size_t last = (5 << 20) + 4321;
+    REQUIRE(::pwrite(fd->get(), data.data() + 7, last, 20 << 20) == static_cast<ssize_t>(last));
+    REQUIRE(::pwrite(fd->get(), "tail!", 5, 9 << 20) == 5);
+  }
+  auto [source, dest] = open_pair(dir / "image", dir / "out");
+  stage::CopyControl control;
+  control.allow_reflink = false;
+  auto copied = stage::copy_with_hash(source.get(), dest.get(), "out", control);
+  REQUIRE(copied);
+  CHECK_FALSE(copied->reflinked);
+  CHECK(read_text(dir / "out") == read_text(dir / "image"));
+  CHECK(run("sha256sum " + shell_quote(dir / "image")).output.starts_with(copied->sha256));
+  CHECK(stat_of(dir / "out").st_size == stat_of(dir / "image").st_size);
+}
+
+TEST_CASE("a failed write ends the copy with the writer's error", "[copy]") {
+  TempDir dir;
+  make_sparse(dir / "sparse");
+  write_text(dir / "out", "");
+  auto source = Fd::open(dir / "sparse", O_RDONLY);
+  auto read_only = Fd::open(dir / "out", O_RDONLY);
+  REQUIRE(source);
+  REQUIRE(read_only);
+  stage::CopyControl control;
+  control.allow_reflink = false;
+  auto copied = stage::copy_with_hash(source->get(), read_only->get(), "out", control);
+  REQUIRE_FALSE(copied);
+  CHECK(copied.error().code == EBADF);
+  CHECK(copied.error().message == "write 'out': Bad file descriptor");
+}
