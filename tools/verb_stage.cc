@@ -35,8 +35,9 @@ const char* kDescription =
     "and rename the copy to hn-root-new.img: the next boot makes it the current image\n"
     "and keeps the current one as hn-root-old.img. A previously staged image is\n"
     "replaced. Holes in IMAGE stay holes; on btrfs or xfs, when IMAGE is on the host\n"
-    "partition's filesystem, the copy is an instant reflink. Interrupting the copy\n"
-    "(Ctrl-C, kill) leaves the host partition as it was.\n\n"
+    "partition's filesystem, the copy is an instant reflink, which is not hashed\n"
+    "(that would read the whole image) unless --hash asks for it. Interrupting the\n"
+    "copy (Ctrl-C, kill) leaves the host partition as it was.\n\n"
     "Inspecting needs root and loop devices; --no-inspect skips the mount (the file\n"
     "type and filesystem are still checked) and trusts IMAGE to boot.\n\n"
     "The staged image is then on trial (docs/grub.md): GRUB boots it at most --tries\n"
@@ -83,6 +84,8 @@ int run_stage(const std::vector<std::string>& args) {
       "no-inspect", po::bool_switch(), "do not mount the image to look inside it")(
       "cancel-revert", po::bool_switch(),
       "cancel a pending revert (system-revert) instead of refusing to stage")(
+      "hash", po::bool_switch(),
+      "compute the SHA-256 of a reflinked copy too (reads the whole image)")(
       "tries", po::value<int>()->default_value(grub::kDefaultTries)->value_name("N"),
       "boots GRUB gives the image before going back (1-9; 0: no trial)");
   add_hostpart_option(options);
@@ -91,7 +94,7 @@ int run_stage(const std::vector<std::string>& args) {
   positional.add("image", 1);
   auto parsed = parse("stage", args, options, positional,
                       "stage [--hostpart DIR] [--esp DIR] [--tries N] [--init PATH] [--no-inspect]\n"
-                      "          [--cancel-revert] IMAGE",
+                      "          [--cancel-revert] [--hash] IMAGE",
                       kDescription);
   if (parsed.exit_now) return *parsed.exit_now;
   const auto& vars = parsed.vars;
@@ -119,6 +122,7 @@ int run_stage(const std::vector<std::string>& args) {
     stage::CopyControl control;
     control.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
     control.cancel = &g_interrupted;
+    control.hash_reflink = vars["hash"].as<bool>();
     auto result = stage::stage_image(hostpart->dir.get(), request, control);
     if (!result) {
       if (g_interrupted) return report(Error::plain(what + ": interrupted; nothing was staged"));
@@ -129,9 +133,12 @@ int run_stage(const std::vector<std::string>& args) {
   if (staged.cancelled_revert) std::cout << "cancelled the pending revert\n";
   std::cout << "staged " << request.image << " (" << staged.fs_type << ", "
             << format_bytes(staged.copy.size) << (staged.copy.reflinked ? ", reflinked" : "")
-            << ") as " << hostpart->path << "/hn-root-new.img\n"
-            << "sha256 " << staged.copy.sha256 << "\n"
-            << "the next boot makes it the current image\n";
+            << ") as " << hostpart->path << "/hn-root-new.img\n";
+  if (staged.copy.sha256.empty())
+    std::cout << "sha256 not computed: the copy is a reflink (--hash computes it)\n";
+  else
+    std::cout << "sha256 " << staged.copy.sha256 << "\n";
+  std::cout << "the next boot makes it the current image\n";
   return start_boot_trial(vars, tries, what);
 }
 

@@ -113,6 +113,26 @@ Result<bool> try_reflink(int source, int dest, const std::string& dest_name) {
   }
 }
 
+// After a reflink the copy shares the source's extents: nothing was read or
+// written, and hashing would read the whole image, making an instant stage
+// take as long as a copy. So it is hashed only when asked, and then the copy
+// itself is read (what is staged, even if the source changes meanwhile).
+Result<Copied> reflinked(int dest, const CopyControl& control) {
+  Copied out;
+  if (control.hash_reflink) {
+    auto hashed = hash_pass(dest, "the reflinked copy", -1, "", control);
+    if (!hashed) return hashed;
+    out = std::move(*hashed);
+  } else {
+    auto size = size_of(dest, "the reflinked copy");
+    if (!size) return std::unexpected(size.error());
+    out.size = static_cast<std::uint64_t>(*size);
+    if (control.progress) control.progress(out.size, out.size);
+  }
+  out.reflinked = true;
+  return out;
+}
+
 }  // namespace
 
 Result<Copied> copy_with_hash(int source, int dest, const std::string& dest_name,
@@ -120,12 +140,7 @@ Result<Copied> copy_with_hash(int source, int dest, const std::string& dest_name
   if (control.allow_reflink) {
     auto cloned = try_reflink(source, dest, dest_name);
     if (!cloned) return std::unexpected(cloned.error());
-    if (*cloned) {
-      auto hashed = hash_pass(source, "the source", -1, "", control);
-      if (!hashed) return hashed;
-      hashed->reflinked = true;
-      return hashed;
-    }
+    if (*cloned) return reflinked(dest, control);
   }
   auto copied = hash_pass(source, "the source", dest, dest_name, control);
   if (!copied) return copied;

@@ -20,11 +20,15 @@ struct CopyControl {
   const volatile std::sig_atomic_t* cancel = nullptr;
   // Try FICLONE first. Tests turn it off to exercise the byte copy.
   bool allow_reflink = true;
+  // After a reflink, hash the copy by reading it all (O(size)); without it a
+  // reflinked copy has no SHA-256.
+  bool hash_reflink = false;
 };
 
 struct Copied {
   std::uint64_t size = 0;     // apparent size, as st_size
-  std::string sha256;         // lower-case hex of the whole content, holes as zeros
+  std::string sha256;         // lower-case hex of the whole content, holes as zeros;
+                              // empty for a reflink unless CopyControl::hash_reflink
   bool reflinked = false;     // shares extents with the source; no data was written
   std::uint64_t data_bytes = 0;  // bytes read from data extents (what was not a hole)
 };

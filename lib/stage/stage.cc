@@ -49,6 +49,7 @@ Status record(int dir, const Partial& partial, const Copied& copy, const std::st
   if (*replaced) std::erase_if(state->images, [&](const auto& old) { return old.describes(**replaced); });
   state::ImageRecord r = state::record_for(st);
   r.sha256 = copy.sha256;
+  r.reflinked = copy.reflinked;
   r.source = source;
   r.staged_at = state::now_rfc3339();
   state->images.push_back(std::move(r));

@@ -18,6 +18,7 @@
 #include "stage/stage.h"
 #include "stage_support.h"
 #include "state/hostpart.h"
+#include "state/state_file.h"
 #include "system/fd.h"
 #include "system/loop.h"
 #include "system/mount.h"
@@ -52,24 +53,45 @@ std::string mounts_and_loops() {
   return out;
 }
 
-// A fresh ext4 filesystem on a loop device, mounted at dir/mnt.
+// The mkfs command line for a host partition of 'type', labelled 'label'.
+std::string mkfs_for(const std::string& type, const std::string& label) {
+  if (type == "btrfs") return "mkfs.btrfs -q -L " + label;
+  if (type == "xfs") return "mkfs.xfs -q -L " + label;
+  return "mkfs.ext4 -q -b 4096 -L " + label;
+}
+
+// Whether this machine can make and mount a 'type' filesystem; says why not.
+bool can_make(const std::string& type) {
+  if (run("command -v mkfs." + type).status != 0) {
+    WARN("skipped: no mkfs." + type);
+    return false;
+  }
+  if (run("grep -qw " + type + " /proc/filesystems || modprobe " + type).status != 0) {
+    WARN("skipped: this kernel has no " + type);
+    return false;
+  }
+  return true;
+}
+
+// A fresh filesystem (ext4 unless told) on a loop device, mounted at dir/mnt.
 struct HostFs {
   TempDir dir;
   std::optional<LoopDevice> loop;
   std::optional<Mount> mount;
   Fd fd;
 
-  explicit HostFs(const std::string& size, const std::string& label = "imgroot-test") {
-    auto r = run("truncate -s " + size + " " + shell_quote(dir / "host.ext4") +
-                 " && mkfs.ext4 -q -b 4096 -L " + label + " " + shell_quote(dir / "host.ext4"));
+  explicit HostFs(const std::string& size, const std::string& label = "imgroot-test",
+                  const std::string& type = "ext4") {
+    auto r = run("truncate -s " + size + " " + shell_quote(dir / "host.fs") + " && " +
+                 mkfs_for(type, label) + " " + shell_quote(dir / "host.fs"));
     REQUIRE(r.status == 0);
-    auto file = Fd::open(dir / "host.ext4", O_RDWR);
+    auto file = Fd::open(dir / "host.fs", O_RDWR);
     REQUIRE(file);
     auto attached = LoopDevice::attach(*file, false);
     REQUIRE(attached);
     loop.emplace(std::move(*attached));
     std::filesystem::create_directory(dir / "mnt");
-    auto mounted = Mount::create(loop->path(), dir / "mnt", "ext4");
+    auto mounted = Mount::create(loop->path(), dir / "mnt", type);
     REQUIRE(mounted);
     mount.emplace(std::move(*mounted));
     auto opened = Fd::open_dir(dir / "mnt");
@@ -277,6 +299,52 @@ TEST_CASE("SIGTERM during a copy removes the partial copy and exits 1", "[root][
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 1);
   CHECK(names_in(host.mnt()) == std::vector<std::string>{"lost+found"});
+}
+
+TEST_CASE("on btrfs and xfs, an image on the host partition is staged as an unhashed reflink",
+          "[root][stage]") {
+  const std::string type = GENERATE(as<std::string>{}, "btrfs", "xfs");
+  if (!can_loop_mount() || !can_make(type)) return;
+  // xfs wants at least 300 MiB; the file is sparse.
+  HostFs host("512M", "imgroot-test", type);
+  std::filesystem::create_directory(host.at("images"));
+  make_good_image(host.at("images/good.img"), host.dir / "root", "64M");
+  fill_random(host.at("images/good.img"), 64 << 20, 16 << 20);  // after the filesystem
+  const std::string image = host.at("images/good.img");
+  const std::string sha = run("sha256sum " + shell_quote(image)).output.substr(0, 64);
+
+  // The clone path: nothing read, nothing hashed, recorded as a reflink.
+  auto staged = stage::stage_image(host.fd.get(), request(image), {});
+  REQUIRE(staged);
+  CHECK(staged->copy.reflinked);
+  CHECK(staged->copy.sha256.empty());
+  CHECK(staged->copy.data_bytes == 0);
+  CHECK(staged->copy.size == 80 << 20);
+  CHECK(read_text(host.at("hn-root-new.img")) == read_text(image));
+  auto state = state::load_state(host.fd.get());
+  REQUIRE(state);
+  struct stat st {};
+  REQUIRE(::stat(host.at("hn-root-new.img").c_str(), &st) == 0);
+  const state::ImageRecord* r = state->find(st);
+  REQUIRE(r);
+  CHECK(r->reflinked);
+  CHECK(r->sha256.empty());
+
+  // --hash: still a reflink, and hashed by reading the copy.
+  stage::CopyControl hash;
+  hash.hash_reflink = true;
+  auto hashed = stage::stage_image(host.fd.get(), request(image), hash);
+  REQUIRE(hashed);
+  CHECK(hashed->copy.reflinked);
+  CHECK(hashed->copy.sha256 == sha);
+
+  // The CLI says what it did and what it did not compute.
+  auto cli = run(std::string(IMGROOT_BINARY) + " stage --tries 0 --hostpart " +
+                 shell_quote(host.mnt()) + " " + shell_quote(image));
+  CHECK(cli.status == 0);
+  CHECK(cli.output.find(", reflinked) as ") != std::string::npos);
+  CHECK(cli.output.find("sha256 not computed: the copy is a reflink (--hash computes it)\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("stage and revert work offline through the CLI on a mounted ext4 partition",
