@@ -9,6 +9,7 @@
 
 #include "diff/links.h"
 #include "diff/node.h"
+#include "diff/side_thread.h"
 #include "system/fd.h"
 #include "system/file.h"
 
@@ -68,13 +69,13 @@ std::vector<SetChange> xattr_changes(const std::vector<Xattr>& a, const std::vec
 
 using Named = std::vector<std::pair<std::string, Node>>;
 
-std::unexpected<Error> in(Side side, const std::string& path, Error e) {
+std::unexpected<Error> in_tree(Side side, const std::string& path, Error e) {
   return std::unexpected(std::move(e).context(std::string(side_name(side)) + " " + quoted(path)));
 }
 
 Result<Fd> open_subdir(int dir, const std::string& name, Side side, const std::string& path) {
   auto fd = Fd::open_at(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-  if (!fd) return in(side, path, std::move(fd.error()));
+  if (!fd) return in_tree(side, path, std::move(fd.error()));
   return fd;
 }
 
@@ -101,6 +102,7 @@ class Walker {
   Summary summary_;
   LinkGroups links_;
   Buffers buffers_;
+  SideThread side_b_;
 };
 
 Status Walker::emit(const Entry& entry) {
@@ -117,15 +119,15 @@ Status Walker::emit(const Entry& entry) {
 // The entries of one directory that are not excluded, sorted by name.
 Result<Named> Walker::read_dir(int fd, const std::string& dir, Side side) const {
   auto names = list_dir(fd);
-  if (!names) return in(side, dir, std::move(names.error()));
-  if (::fchdir(fd) < 0) return in(side, dir, Error::from_errno("enter the directory"));
+  if (!names) return in_tree(side, dir, std::move(names.error()));
+  if (::fchdir(fd) < 0) return in_tree(side, dir, Error::from_errno("enter the directory"));
   Named out;
   out.reserve(names->size());
   for (auto& name : *names) {
     const std::string path = join(dir, name);
     if (!options_.excludes.empty() && excluded(options_.excludes, path, name)) continue;
     auto node = read_node(fd, name);
-    if (!node) return in(side, path, std::move(node.error()));
+    if (!node) return in_tree(side, path, std::move(node.error()));
     out.emplace_back(std::move(name), std::move(*node));
   }
   return out;
@@ -158,9 +160,9 @@ Status Walker::compare_contents(int a, int b, const std::string& dir, std::vecto
         continue;
       }
       auto fa = open_prefetched(a, it.name, it.a->size);
-      if (!fa) return in(Side::kA, join(dir, it.name), std::move(fa.error()));
+      if (!fa) return in_tree(Side::kA, join(dir, it.name), std::move(fa.error()));
       auto fb = open_prefetched(b, it.name, it.b->size);
-      if (!fb) return in(Side::kB, join(dir, it.name), std::move(fb.error()));
+      if (!fb) return in_tree(Side::kB, join(dir, it.name), std::move(fb.error()));
       open.emplace_back(std::move(*fa), std::move(*fb));
     }
     for (std::size_t k = first; k < last; ++k) {
@@ -178,9 +180,9 @@ Status Walker::compare_contents(int a, int b, const std::string& dir, std::vecto
       if (!differs) continue;
       it.content_differs = true;
       auto sa = sha256_at(a, it.name, buffers_);
-      if (!sa) return in(Side::kA, path, std::move(sa.error()));
+      if (!sa) return in_tree(Side::kA, path, std::move(sa.error()));
       auto sb = sha256_at(b, it.name, buffers_);
-      if (!sb) return in(Side::kB, path, std::move(sb.error()));
+      if (!sb) return in_tree(Side::kB, path, std::move(sb.error()));
       it.sha256_a = std::move(*sa);
       it.sha256_b = std::move(*sb);
     }
@@ -189,9 +191,12 @@ Status Walker::compare_contents(int a, int b, const std::string& dir, std::vecto
 }
 
 Status Walker::pair_dirs(int a, int b, const std::string& dir) {
+  // B is read on its own thread while A is read here.
+  Result<Named> in_b;
+  side_b_.start([&] { in_b = read_dir(b, dir, Side::kB); });
   auto in_a = read_dir(a, dir, Side::kA);
+  side_b_.wait();
   if (!in_a) return std::unexpected(in_a.error());
-  auto in_b = read_dir(b, dir, Side::kB);
   if (!in_b) return std::unexpected(in_b.error());
   std::vector<Item> items;
   items.reserve(std::max(in_a->size(), in_b->size()));
@@ -310,9 +315,9 @@ Status Walker::root(int a, int b) {
   Item item("/");
   for (Side side : {Side::kA, Side::kB}) {
     const int fd = side == Side::kA ? a : b;
-    if (::fchdir(fd) < 0) return in(side, "/", Error::from_errno("enter the directory"));
+    if (::fchdir(fd) < 0) return in_tree(side, "/", Error::from_errno("enter the directory"));
     auto node = read_node(fd, ".");
-    if (!node) return in(side, "/", std::move(node.error()));
+    if (!node) return in_tree(side, "/", std::move(node.error()));
     (side == Side::kA ? item.a : item.b) = std::move(*node);
   }
   ++summary_.compared;

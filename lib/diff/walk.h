@@ -32,7 +32,9 @@ class Sink {
 // their roots; an fsmount fd will do). Entries come in path order,
 // component by component (a directory's entries right after it), then the
 // hard-link group changes, which only the whole walk can tell, in the same
-// order. The working directory is changed during the walk and put back.
+// order. B's directories are read on a second thread while A's are read on
+// the calling one. The working directory is changed during the walk and put
+// back.
 Result<Summary> compare_trees(int a_root, int b_root, const Options& options, Sink& sink);
 
 // Whether 'path' (with its final component 'name') is excluded.

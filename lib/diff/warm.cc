@@ -1,6 +1,7 @@
 #include "diff/warm.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +37,23 @@ void warm(std::stop_token stop, int fd) {
   }
 }
 
+// How much of the file's data is in the page cache already (mincore over a
+// mapping that is never touched), as a fraction of its allocated size.
+double resident_fraction(int fd, const struct stat& st) {
+  const auto size = static_cast<std::size_t>(st.st_size);
+  const auto allocated = static_cast<double>(st.st_blocks) * 512;
+  if (size == 0 || allocated == 0) return 1;
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (map == MAP_FAILED) return 0;
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> in_core((size + page - 1) / page);
+  std::size_t resident = 0;
+  if (::mincore(map, size, in_core.data()) == 0)
+    for (unsigned char c : in_core) resident += c & 1;
+  (void)::munmap(map, size);  // a read-only mapping nothing touched
+  return static_cast<double>(resident * page) / allocated;
+}
+
 }  // namespace
 
 void ImageWarmer::start(int fd, std::uint64_t budget) {
@@ -43,6 +61,7 @@ void ImageWarmer::start(int fd, std::uint64_t budget) {
   if (::fstat(fd, &st) < 0) return;
   const auto allocated = static_cast<std::uint64_t>(st.st_blocks) * 512;
   if (allocated == 0 || allocated > budget) return;
+  if (resident_fraction(fd, st) > 0.9) return;  // cached already: nothing to gain
   thread_ = std::jthread(warm, fd);
 }
 

@@ -17,7 +17,8 @@ class ImageWarmer {
  public:
   ImageWarmer() = default;
   // Start warming the image behind 'fd' (which must stay open while this
-  // lives) when its allocated size is at most 'budget' bytes.
+  // lives) when its allocated size is at most 'budget' bytes and less than
+  // 90% of it is in the page cache already.
   void start(int fd, std::uint64_t budget);
 
   // A quarter of MemAvailable (/proc/meminfo), 0 when it cannot be read.
