@@ -268,7 +268,7 @@ TEST_CASE("a command the image does not have is one line and exit 1", "[root][tr
   CHECK(detached(img.path));
 }
 
-TEST_CASE("--boot runs the image's init as PID 1, and its power-off ends try with 0",
+TEST_CASE("with --boot the image's init is PID 1, and its power-off ends try with 0",
           "[root][try]") {
   if (!can_try()) return;
   Image img;
