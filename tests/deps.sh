@@ -26,6 +26,8 @@ packages=(
   apt ca-certificates
   # lint
   shellcheck
+  # tests/bench/diff.sh compares imgroot diff with rsync -rcn
+  rsync bc
 )
 
 if ((EUID != 0)); then
