@@ -1,7 +1,6 @@
 // imgroot diff A B: a reviewable file-level report of what differs between
 // two images (or directories).
 #include <cstdio>
-#include <iostream>
 
 #include "diff/json.h"
 #include "diff/source.h"

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "dev/blkid.h"
+#include "image/no_replay.h"
 #include "system/detached_mount.h"
 #include "system/loop.h"
 
@@ -18,16 +19,6 @@ const char* kind_of(mode_t mode) {
   if (S_ISFIFO(mode)) return "a FIFO";
   if (S_ISSOCK(mode)) return "a socket";
   return "not a regular file";
-}
-
-// Mount options that keep a read-only mount from writing anything, journal
-// replay included.
-DetachedMountOptions no_replay(const std::string& type) {
-  DetachedMountOptions o;
-  if (type == "ext3" || type == "ext4") o.flags.push_back("noload");
-  if (type == "xfs") o.flags.push_back("norecovery");
-  if (type == "btrfs") o.strings.emplace_back("rescue", "nologreplay");
-  return o;
 }
 
 std::string explain(const Error& e) {
@@ -77,7 +68,7 @@ Result<std::string> probe_image(const Fd& image, const std::string& path) {
 Status inspect_contents(const Fd& image, const std::string& fs_type, const std::string& init) {
   auto loop = LoopDevice::attach(image, /*read_only=*/true);
   if (!loop) return fail(explain(loop.error()));
-  auto root = mount_detached_read_only(loop->path(), fs_type, no_replay(fs_type));
+  auto root = mount_detached_read_only(loop->path(), fs_type, no_replay_options(fs_type));
   if (!root) return fail(explain(root.error()));
   if (auto st = expect_file(root->get(), init, true); !st) return st;
   if (auto st = expect_file(root->get(), "/boot/kernel", false); !st) return st;
