@@ -11,8 +11,10 @@
 # Needs root, loop devices, mkfs.ext4, mkfs.btrfs (btrfs-progs) and openssl;
 # mkfs.xfs (xfsprogs) is optional.
 # IMGROOT_BENCH_SIZE_MIB: the image size (default 2048); IMGROOT_BENCH_RUNS:
-# runs of each case (default 5); TMPDIR: where the image and the loop-mounted
-# host partitions go (needs about 5 times the image size, on a real disk).
+# runs of each case (default 5); IMGROOT_BENCH_SAMPLES: a file to keep every
+# measurement in ("case|cold or warm|seconds|load" lines); TMPDIR: where the
+# image and the loop-mounted host partitions go (needs about 5 times the
+# image size, on a real disk).
 set -euo pipefail
 
 imgroot=$(realpath "${1:-build/tools/imgroot}")
@@ -144,6 +146,7 @@ for run in $(seq "$runs"); do
   echo "stage.sh: run $run of $runs (load $(load))..." >&2
   for name in "${cases[@]}"; do run_case "$name"; done
 done
+if [[ -n ${IMGROOT_BENCH_SAMPLES:-} ]]; then cp "$samples" "$IMGROOT_BENCH_SAMPLES"; fi
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 times_of() { awk -F'|' -v n="$1" -v m="$2" '$1 == n && $2 == m { print $3 }' "$samples"; }
@@ -177,5 +180,17 @@ for mode in cold warm; do
 done
 printf '| stage / slower of (cp + sync, openssl) (target <= 1.10) | %s | %s |\n' \
   "$(ratio "${stage_t[cold]}" "${slower[cold]}")" "$(ratio "${stage_t[warm]}" "${slower[warm]}")"
+# The same ratio taken within each run (cases minutes apart, under about
+# the same load), then the median of the runs: less moved by load swings.
+paired() {  # paired MODE
+  awk -F'|' -v m="$1" '
+    $2 != m { next }
+    $1 == "imgroot stage (ext4 host)" { s[++ns] = $3 }
+    $1 == "cp + sync (ext4)" { c[++nc] = $3 }
+    $1 == "openssl dgst -sha256" { o[++no] = $3 }
+    END { for (i = 1; i <= ns; i++) print s[i] / (c[i] > o[i] ? c[i] : o[i]) }' "$samples" |
+    median | awk '{ printf "%.2f", $1 }'
+}
+printf '| the same, median of the per-run ratios | %s | %s |\n' "$(paired cold)" "$(paired warm)"
 printf '| (cp + sync + sha256sum) / stage (target >= 3) | %s | %s |\n' \
   "$(ratio "${cpsha[cold]}" "${stage_t[cold]}")" "$(ratio "${cpsha[warm]}" "${stage_t[warm]}")"
