@@ -16,24 +16,6 @@ namespace imgroot::init {
 
 namespace {
 
-// Delete everything below 'dir' that lives on device 'dev'. Never crosses
-// into another filesystem: what is mounted there is not ours to delete.
-void remove_tree(int dir, dev_t dev) {
-  auto names = list_dir(dir);
-  if (!names) return;
-  for (const auto& name : *names) {
-    auto st = stat_at(dir, name);
-    if (!st || !*st || (*st)->st_dev != dev) continue;
-    if (S_ISDIR((*st)->st_mode)) {
-      if (auto sub = Fd::open_at(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW); sub)
-        remove_tree(sub->get(), dev);
-      (void)::unlinkat(dir, name.c_str(), AT_REMOVEDIR);  // a mount point stays: busy
-    } else {
-      (void)::unlinkat(dir, name.c_str(), 0);  // the RAM is freed or it is not; boot on
-    }
-  }
-}
-
 bool is_ram_filesystem(int fd) {
   struct statfs fs {};
   if (::fstatfs(fd, &fs) < 0) return false;
@@ -65,9 +47,8 @@ Status switch_root(const std::string& new_root, const std::string& hostpart_in_r
   if (::chroot(".") < 0) return fail_errno("chroot into the image");
   if (::chdir("/") < 0) return fail_errno("chdir / in the image");
 
-  struct stat st {};
-  if (::fstat(old_root->get(), &st) == 0 && is_ram_filesystem(old_root->get()))
-    remove_tree(old_root->get(), st.st_dev);
+  if (is_ram_filesystem(old_root->get()))
+    (void)remove_contents(old_root->get());  // the RAM is freed or it is not; boot on
   else
     warn("the old root is not a RAM filesystem; not deleting its files");
   return {};

@@ -72,6 +72,57 @@ Result<std::vector<std::string>> list_dir(int dir) {
   return names;
 }
 
+namespace {
+
+bool remove_contents_on(int dir, dev_t dev, int depth) {
+  auto names = list_dir(dir);
+  if (!names) return false;
+  bool all = true;
+  for (const auto& name : *names) {
+    auto st = stat_at(dir, name);
+    if (!st) {
+      all = false;
+      continue;
+    }
+    if (!*st) continue;  // gone meanwhile
+    if ((*st)->st_dev != dev) {
+      all = false;  // another filesystem mounted here: not ours to delete
+      continue;
+    }
+    if (S_ISDIR((*st)->st_mode)) {
+      // Deeper than any real tree: a loop of bind mounts, or worse. Stop.
+      if (depth >= 64) {
+        all = false;
+        continue;
+      }
+      auto sub = Fd::open_at(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      if (!sub || !remove_contents_on(sub->get(), dev, depth + 1)) all = false;
+      if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) < 0) all = false;
+    } else if (::unlinkat(dir, name.c_str(), 0) < 0) {
+      all = false;
+    }
+  }
+  return all;
+}
+
+}  // namespace
+
+bool remove_contents(int dir) {
+  struct stat st {};
+  if (::fstat(dir, &st) < 0) return false;
+  return remove_contents_on(dir, st.st_dev, 0);
+}
+
+bool remove_tree_at(int dir, const std::string& name) {
+  auto st = stat_at(dir, name);
+  if (!st) return false;
+  if (!*st) return true;
+  if (!S_ISDIR((*st)->st_mode)) return ::unlinkat(dir, name.c_str(), 0) == 0 || errno == ENOENT;
+  auto sub = Fd::open_at(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  bool all = sub && remove_contents_on(sub->get(), (*st)->st_dev, 1);
+  return ::unlinkat(dir, name.c_str(), AT_REMOVEDIR) == 0 && all;
+}
+
 Status rename_at(int dir, const std::string& from, const std::string& to) {
   if (::renameat(dir, from.c_str(), dir, to.c_str()) < 0)
     return fail_errno("rename " + quoted(from) + " -> " + quoted(to));

@@ -31,6 +31,14 @@ Status remove_at(int dir, const std::string& name);
 
 Status fsync_fd(int fd, const std::string& what);
 
+// Delete everything inside directory 'dir' that lives on its filesystem,
+// depth first, never following a symlink: what is mounted below stays, and
+// so does its mount point (busy). Best effort; false when something stayed.
+bool remove_contents(int dir);
+// 'name' in 'dir' and, when it is a directory, everything in it, as
+// remove_contents. A name that is already gone is success.
+bool remove_tree_at(int dir, const std::string& name);
+
 // Write 'content' to dir/name so that a crash leaves either the old file or
 // the new one: temp file, write, fsync, renameat, fsync(dir).
 Status write_file_atomic_at(int dir, const std::string& name, const std::string& content,

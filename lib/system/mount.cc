@@ -1,5 +1,9 @@
 #include "system/mount.h"
 
+#include <algorithm>
+
+#include "system/file.h"
+
 namespace imgroot {
 
 Status mount_fs(const std::string& source, const std::string& target, const std::string& type,
@@ -26,6 +30,47 @@ Status make_private_recursive(const std::string& target) {
 Status unmount(const std::string& target, int flags) {
   if (::umount2(target.c_str(), flags) < 0) return fail_errno("unmount " + quoted(target));
   return {};
+}
+
+namespace {
+
+// mountinfo writes space, tab, newline and backslash in paths as \ooo.
+std::string unescape_octal(const std::string& field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() &&
+        field.substr(i + 1, 3).find_first_not_of("01234567") == std::string::npos) {
+      out += static_cast<char>(std::stoi(field.substr(i + 1, 3), nullptr, 8));
+      i += 3;
+    } else {
+      out += field[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> read_mount_points(const std::string& mountinfo) {
+  auto text = read_file(mountinfo);
+  if (!text) return std::unexpected(text.error());
+  std::vector<std::string> points;
+  size_t line_start = 0;
+  while (line_start < text->size()) {
+    size_t line_end = text->find('\n', line_start);
+    if (line_end == std::string::npos) line_end = text->size();
+    // "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw": field 5.
+    size_t field_start = line_start;
+    for (int field = 1; field < 5 && field_start < line_end; ++field) {
+      size_t space = text->find(' ', field_start);
+      field_start = space == std::string::npos ? line_end : space + 1;
+    }
+    size_t field_end = std::min(text->find(' ', field_start), line_end);
+    if (field_start < field_end)
+      points.push_back(unescape_octal(text->substr(field_start, field_end - field_start)));
+    line_start = line_end + 1;
+  }
+  return points;
 }
 
 Result<Mount> Mount::create(const std::string& source, const std::string& target,

@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 
@@ -14,6 +15,12 @@ Status mount_fs(const std::string& source, const std::string& target, const std:
 Status move_mount_to(const std::string& from, const std::string& to);  // MS_MOVE
 Status make_private_recursive(const std::string& target);             // MS_REC|MS_PRIVATE
 Status unmount(const std::string& target, int flags = 0);
+
+// The mount points of a mountinfo file (field 5, octal escapes decoded), in
+// its order: a mount comes after the one it is mounted on. The static init's
+// view; the CLI reads the table through libmount (state/mount_table.h).
+Result<std::vector<std::string>> read_mount_points(
+    const std::string& mountinfo = "/proc/self/mountinfo");
 
 // A mounted filesystem that is unmounted (MNT_DETACH) when the handle goes
 // away, unless release() says it is to stay.
