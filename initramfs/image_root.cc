@@ -6,6 +6,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "boot/host_files.h"
+#include "boot/overlay_layer.h"
 #include "dev/blkid.h"
 #include "log.h"
 #include "system/fd.h"
@@ -18,21 +20,54 @@ void ImageRoot::release() {
 
 namespace {
 
-Status mount_overlay(ImageRoot& root, const std::string& target, const std::string& scratch) {
-  const std::string lower = scratch + "/lower", layers = scratch + "/overlay";
-  for (const auto& dir : {scratch, lower, layers}) (void)::mkdir(dir.c_str(), 0755);
+// mkdir -p below 'dir' ("a/b/c"), for the persistent layer's directories.
+Status make_dirs_at(int dir, const std::string& relative, mode_t mode) {
+  for (size_t end = relative.find('/'); ; end = relative.find('/', end + 1)) {
+    const std::string prefix = relative.substr(0, end);
+    if (::mkdirat(dir, prefix.c_str(), mode) < 0 && errno != EEXIST)
+      return fail_errno("create " + quoted(prefix) + " on the host partition");
+    if (end == std::string::npos) return {};
+  }
+}
+
+// The directory that holds the overlay's upper and work directories: a
+// fresh tmpfs under 'scratch', or the image's own directory on the host
+// partition (boot/overlay_layer.h).
+Result<std::string> overlay_layers(ImageRoot& root, const ImageFile& source,
+                                   const BootConfig& config, const std::string& scratch) {
+  if (config.overlay == Overlay::kTmpfs) {
+    const std::string layers = scratch + "/overlay";
+    (void)::mkdir(layers.c_str(), 0755);  // EEXIST; the mount says otherwise
+    auto tmpfs = Mount::create("tmpfs", layers, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+    if (!tmpfs) return std::unexpected(tmpfs.error());
+    root.mounts.push_back(std::move(*tmpfs));
+    return layers;
+  }
+  auto name = overlay_layer::name_for(source.hostpart_dir, source.image);
+  if (!name) return std::unexpected(name.error());
+  const std::string relative = std::string(host_files::kOverlayDir) + "/" + *name;
+  if (auto st = make_dirs_at(source.hostpart_dir, relative, 0755); !st)
+    return std::unexpected(st.error());
+  info("imgroot.overlay=persistent: changes go to " + relative + " on the host partition");
+  return source.hostpart_path + "/" + relative;
+}
+
+Status mount_overlay(ImageRoot& root, const ImageFile& source, const BootConfig& config,
+                     const std::string& target, const std::string& scratch) {
+  const std::string lower = scratch + "/lower";
+  for (const auto& dir : {scratch, lower}) (void)::mkdir(dir.c_str(), 0755);
   auto image = Mount::create(root.loop.path(), lower, root.fs_type, MS_RDONLY);
   if (!image) return std::unexpected(image.error());
   root.mounts.push_back(std::move(*image));
-  auto tmpfs = Mount::create("tmpfs", layers, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
-  if (!tmpfs) return std::unexpected(tmpfs.error());
-  root.mounts.push_back(std::move(*tmpfs));
+  auto layers = overlay_layers(root, source, config, scratch);
+  if (!layers) return std::unexpected(layers.error());
   for (const char* sub : {"/upper", "/work"}) {
-    if (::mkdir((layers + sub).c_str(), 0755) < 0) return fail_errno("create " + quoted(layers + sub));
+    if (::mkdir((*layers + sub).c_str(), 0755) < 0 && errno != EEXIST)
+      return fail_errno("create " + quoted(*layers + sub));
   }
   auto overlay = Mount::create("overlay", target, "overlay", 0,
-                               "lowerdir=" + lower + ",upperdir=" + layers + "/upper,workdir=" +
-                                   layers + "/work");
+                               "lowerdir=" + lower + ",upperdir=" + *layers + "/upper,workdir=" +
+                                   *layers + "/work");
   if (!overlay) return std::unexpected(overlay.error());
   root.mounts.push_back(std::move(*overlay));
   return {};
@@ -40,8 +75,10 @@ Status mount_overlay(ImageRoot& root, const std::string& target, const std::stri
 
 }  // namespace
 
-Result<ImageRoot> mount_image(int hostpart_dir, const std::string& image, const BootConfig& config,
+Result<ImageRoot> mount_image(const ImageFile& source, const BootConfig& config,
                               const std::string& target, const std::string& scratch) {
+  const int hostpart_dir = source.hostpart_dir;
+  const std::string& image = source.image;
   const bool overlay = config.overlay != Overlay::kNone;
   const bool read_only = config.read_only || overlay;
   auto file = Fd::open_at(hostpart_dir, image, read_only ? O_RDONLY : O_RDWR);
@@ -56,10 +93,8 @@ Result<ImageRoot> mount_image(int hostpart_dir, const std::string& image, const 
   ImageRoot root{std::move(*loop), **type, {}};
 
   if (overlay) {
-    if (config.overlay == Overlay::kPersistent)
-      warn("imgroot.overlay=persistent is not supported yet: changes are kept in RAM only "
-           "(as with imgroot.overlay=tmpfs) and lost at shutdown");
-    if (auto st = mount_overlay(root, target, scratch); !st) return std::unexpected(st.error());
+    if (auto st = mount_overlay(root, source, config, target, scratch); !st)
+      return std::unexpected(st.error());
     return root;
   }
   auto mounted = Mount::create(root.loop.path(), target, root.fs_type,

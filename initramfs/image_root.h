@@ -21,11 +21,19 @@ struct ImageRoot {
   void release();
 };
 
-// Attach 'image' (a name in the host partition directory 'hostpart_dir') to
-// a loop device and mount it at 'target': read-write by default, read-only
-// with `ro`, read-only under a RAM overlay with imgroot.overlay. 'scratch'
-// is a directory on /run for the overlay's layers.
-Result<ImageRoot> mount_image(int hostpart_dir, const std::string& image, const BootConfig& config,
+// An image file on the mounted host partition.
+struct ImageFile {
+  int hostpart_dir;           // the host partition's root directory
+  std::string hostpart_path;  // where it is mounted (overlayfs takes paths)
+  std::string image;          // the file's name in it
+};
+
+// Attach the image to a loop device and mount it at 'target': read-write by
+// default, read-only with `ro`, read-only under an overlay with
+// imgroot.overlay= (changes in a tmpfs, or in the image's layer on the host
+// partition). 'scratch' is a directory on /run for the read-only image and
+// the tmpfs.
+Result<ImageRoot> mount_image(const ImageFile& source, const BootConfig& config,
                               const std::string& target, const std::string& scratch);
 
 // The image's init must be an executable regular file; symlinks resolve

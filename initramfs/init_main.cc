@@ -17,6 +17,7 @@
 
 #include "boot/cmdline.h"
 #include "boot/host_files.h"
+#include "boot/overlay_layer.h"
 #include "boot/rotation.h"
 #include "cross_check.h"
 #include "early.h"
@@ -24,6 +25,7 @@
 #include "image_root.h"
 #include "log.h"
 #include "rescue.h"
+#include "shutdown.h"
 #include "switch_root.h"
 #include "system/fd.h"
 #include "system/file.h"
@@ -77,7 +79,8 @@ void log_outcome(const rotation::Outcome& outcome) {
 Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
                                        const char* target, std::vector<LoopDevice>& given_up) {
   for (;;) {
-    auto root = mount_image(hostpart, host_files::kCurrent, config, target, kScratch);
+    auto root = mount_image({hostpart, kHostpartMount, host_files::kCurrent}, config, target,
+                            kScratch);
     Status usable = root ? check_init(target, config.init) : std::unexpected(root.error());
     if (usable) return root;
 
@@ -91,6 +94,23 @@ Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
     for (const auto& step : fallen->steps) info("fall back: " + step);
     if (auto st = checkpoint_filesystem(hostpart); !st) warn(st.error().message);
   }
+}
+
+// What every root gets besides the image: the data directory on the host
+// partition with /data0 pointing to it (in the image, or in its overlay),
+// and no overlay layers of images that are gone.
+void furnish_root(int hostpart, const std::string& root_dir) {
+  overlay_layer::prune(hostpart, warn);
+  if (::mkdirat(hostpart, host_files::kDataDir, 0755) < 0 && errno != EEXIST)
+    warn("cannot create " + std::string(host_files::kDataDir) + "/ on the host partition: " +
+         std::strerror(errno));
+  auto root = Fd::open_dir(root_dir);
+  if (!root) return warn(root.error().message);
+  const std::string target = "/hostpart/" + std::string(host_files::kDataDir);
+  if (::symlinkat(target.c_str(), root->get(), "data0") == 0) return;
+  if (errno == EEXIST) return;  // the image has its own /data0: not ours to replace
+  warn("cannot create /data0 -> " + target + " in the image: " + std::strerror(errno) +
+       (errno == EROFS ? " (a read-only root without imgroot.overlay=)" : ""));
 }
 
 // The image mounted at the given root, with the host partition mounted at
@@ -134,6 +154,7 @@ Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir
   if (!root) return std::unexpected(root.error());
   info("mounted " + std::string(host_files::kCurrent) + " (" + root->fs_type + ") from " +
        root->loop.path());
+  furnish_root(hostpart->get(), root_dir);
   return PreparedRoot{std::move(given_up), std::move(*hostpart_mount), std::move(*root)};
 }
 
@@ -158,6 +179,7 @@ BootConfig read_config() {
   auto prepared = prepare_root(config, kNewRoot);
   if (!prepared) rescue(prepared.error().message);
 
+  install_shutdown_program();
   info("switching root to " + config.init);
   if (auto st = switch_root(kNewRoot, kHostpartMount); !st) rescue(st.error().message);
   prepared->image.release();
@@ -218,6 +240,14 @@ int prepare_sysroot() {
 }  // namespace imgroot::init
 
 int main(int argc, char** argv) {
+  // systemd-shutdown runs our copy in /run/initramfs as /shutdown VERB.
+  if (imgroot::init::started_as_shutdown_program(argv[0])) {
+    try {
+      imgroot::init::shut_down(argc > 1 ? argv[1] : "reboot");
+    } catch (...) {
+      imgroot::init::rescue("shutdown: internal error");
+    }
+  }
   // Only a command line we were given on purpose selects the dracut mode:
   // as PID 1, argv holds whatever the kernel passed on.
   if (argc == 2 && ::getpid() != 1 && std::strcmp(argv[1], "--prepare-sysroot") == 0) {

@@ -11,6 +11,8 @@ inline constexpr const char* kBroken = "hn-root-broken.img";
 inline constexpr const char* kRevertFlag = "system-revert";
 inline constexpr const char* kDataDir = "data";
 inline constexpr const char* kStateDir = "imgroot";
+// imgroot.overlay=persistent: one directory of changes per image (boot/overlay_layer.h).
+inline constexpr const char* kOverlayDir = "imgroot/overlay";
 // A second name for an image while it is being given a new one. It is always
 // a hard link to an image that has another name too, so removing it never
 // loses data; a name no boot path ever loads.

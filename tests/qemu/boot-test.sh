@@ -148,9 +148,58 @@ scenario_cli_stage_revert() {
   expect_host hn-root.img=A hn-root-broken.img=B
 }
 
+# The way out as systemd takes it: it pivots into /run/initramfs and runs
+# the copy of imgroot-init left there as /shutdown (docs/shutdown.md). After
+# the poweroff, the host partition and the image are clean, with no journal
+# to replay, and what the image wrote to /data0 is on the host partition.
+scenario_clean_shutdown() {
+  put A hn-root.img
+  boot_disk hostpart "imgroot-test.write imgroot-test.shutdown"
+  expect_booted A
+  expect_log 'imgroot-init: shutdown: everything unmounted' "the shutdown program unmounted everything"
+  expect_clean_shutdown hn-root.img
+  expect_host hn-root.img=A
+  expect_data_file written-by-A
+}
+
+# imgroot.overlay=tmpfs: the image stays as it was, bit for bit, and what was
+# written to / is gone at the next boot; /data0 still reaches the host partition.
+scenario_overlay_tmpfs() {
+  put A hn-root.img
+  boot_disk hostpart "imgroot.overlay=tmpfs imgroot-test.write imgroot-test.shutdown"
+  expect_booted A
+  expect_log 'IMGROOT-TEST wrote /written-by-test' "the image wrote to /"
+  boot_again "imgroot.overlay=tmpfs imgroot-test.shutdown"
+  expect_booted A
+  expect_log 'IMGROOT-TEST found: nothing' "the next boot does not see what the last one wrote to /"
+  expect_clean_shutdown hn-root.img
+  expect_image_unchanged hn-root.img A
+  expect_data_file written-by-A
+}
+
+# imgroot.overlay=persistent: changes to / survive a reboot in the image's
+# layer on the host partition, the image file stays unchanged, and a newly
+# staged image starts with a clean layer of its own.
+scenario_overlay_persistent() {
+  put A hn-root.img
+  boot_disk hostpart "imgroot.overlay=persistent imgroot-test.write imgroot-test.shutdown"
+  expect_booted A
+  expect_log 'IMGROOT-TEST found: nothing' "a first boot finds an empty layer"
+  boot_again "imgroot.overlay=persistent imgroot-test.shutdown"
+  expect_booted A
+  expect_log 'IMGROOT-TEST found: A' "the second boot finds what the first wrote to /"
+  offline_cli stage "$(shared_image B)"
+  boot_again "imgroot.overlay=persistent imgroot-test.shutdown"
+  expect_booted B
+  expect_log 'IMGROOT-TEST found: nothing' "the newly staged image starts with a clean layer"
+  expect_clean_shutdown hn-root.img hn-root-old.img
+  expect_image_unchanged hn-root-old.img A
+  expect_image_unchanged hn-root.img B
+}
+
 SCENARIOS=(plain staged revert_flag revert_cmdline revert_keeps_staged corrupt_new
   missing_init_falls_back no_hostpart genkernel_cmdline genkernel_other_label duplicate_label
-  cli_stage_revert)
+  cli_stage_revert clean_shutdown overlay_tmpfs overlay_persistent)
 
 # ------------------------------------------------------------ steps
 
@@ -240,6 +289,53 @@ expect_host() {
     [[ $actual == "$image" ]] || fail "$file is image $actual, expected $image"
     say "ok: $file is image $image"
   done
+}
+
+# expect_clean_shutdown FILE...: the host partition as the guest left it,
+# before any repair, was cleanly unmounted with no journal to replay, and
+# e2fsck -fn finds nothing wrong; the same for each image FILE on it.
+expect_clean_shutdown() {
+  local fs=$work/hostpart-as-left.img file
+  copy_hostpart "$disk" "$fs"
+  expect_clean_fs "$fs" "the host partition"
+  for file in "$@"; do
+    debugfs -R "dump /$file $work/$file.as-left" "$fs" >/dev/null 2>&1
+    [[ -s $work/$file.as-left ]] || fail "no $file on the host partition"
+    expect_clean_fs "$work/$file.as-left" "$file"
+  done
+}
+
+# expect_clean_fs FS WHAT: an ext4 filesystem image that needs nothing.
+expect_clean_fs() {
+  local fs=$1 what=$2 header state
+  header=$(dumpe2fs -h "$fs" 2>/dev/null) || fail "$what: dumpe2fs cannot read it"
+  if grep -E '^Filesystem features:' <<<"$header" | grep -qw needs_recovery; then
+    fail "$what: the journal was left to replay (needs_recovery)"
+  fi
+  state=$(sed -n 's/^Filesystem state: *//p' <<<"$header")
+  [[ $state == clean ]] || fail "$what: filesystem state is '$state', not clean"
+  e2fsck -fn "$fs" >"$fs.fsck.log" 2>&1 || { cat "$fs.fsck.log" >&2; fail "$what: e2fsck -fn found problems"; }
+  say "ok: $what is clean (state clean, no journal to replay, e2fsck -fn passes)"
+}
+
+# expect_image_unchanged FILE IMAGE: FILE on the host partition is still
+# test image IMAGE, bit for bit.
+expect_image_unchanged() {
+  local fs=$work/hostpart-after.img copy=$work/$1.after
+  extract_hostpart "$disk" "$fs"
+  debugfs -R "dump /$1 $copy" "$fs" >/dev/null 2>&1
+  cmp -s "$copy" "$(shared_image "$2")" || fail "$1 is no longer test image $2 bit for bit"
+  say "ok: $1 is test image $2, bit for bit"
+}
+
+# expect_data_file NAME: the image wrote NAME through /data0 and it is in the
+# host partition's data/.
+expect_data_file() {
+  local fs=$work/hostpart-after.img
+  extract_hostpart "$disk" "$fs"
+  debugfs -R "cat /data/$1" "$fs" 2>/dev/null | grep -q . ||
+    fail "no data/$1 on the host partition: /data0 did not lead there"
+  say "ok: data/$1 written through /data0 is on the host partition"
 }
 
 expect_still_running() {

@@ -88,15 +88,20 @@ make_disk() {
   rm -rf "$work"
 }
 
+# copy_hostpart DISK OUT: partition 2 of DISK, as the guest left it, to OUT.
+copy_hostpart() {
+  local start sectors
+  read -r start sectors < <(partx -g -n 2 -o START,SECTORS "$1") || die "no partition 2 on $1"
+  dd if="$1" of="$2" bs=512 skip="$start" count="$sectors" conv=sparse status=none
+}
+
 # extract_hostpart DISK OUT: copy partition 2 out of DISK and repair the
 # copy. A guest that powered off with the host partition mounted leaves its
 # journal to replay, and debugfs reads only the home locations. Fails when
 # e2fsck finds damage it cannot repair (exit status 4 or more).
 extract_hostpart() {
-  local disk=$1 out=$2 start sectors rc=0
-  read -r start sectors < <(partx -g -n 2 -o START,SECTORS "$disk") ||
-    die "no partition 2 on $disk"
-  dd if="$disk" of="$out" bs=512 skip="$start" count="$sectors" conv=sparse status=none
+  local disk=$1 out=$2 rc=0
+  copy_hostpart "$disk" "$out"
   e2fsck -fy "$out" >"$out.fsck.log" 2>&1 || rc=$?
   if ((rc >= 4)); then
     cat "$out.fsck.log" >&2

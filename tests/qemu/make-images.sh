@@ -26,7 +26,11 @@ file "$busybox" 2>/dev/null | grep -q 'statically linked' ||
 # The init the test images run. Its output is what the tests assert on; it
 # also goes to /dev/kmsg so the lines carry a printk timestamp (the boot-time
 # benchmark reads it). No sync before poweroff -f: the host partition must
-# already be durable, as after a power cut.
+# already be durable, as after a power cut. Two words on the kernel command
+# line ask for more: imgroot-test.write writes /written-by-test (every boot
+# reports what it found there) and /data0/written-by-NAME;
+# imgroot-test.shutdown leaves the way systemd does, through the program
+# imgroot-init left in /run/initramfs.
 write_init() {
   local name=$1
   cat <<EOF
@@ -42,6 +46,25 @@ report "IMGROOT-TEST booted=$name pid=\$\$"
 report "IMGROOT-TEST cmdline: \$(cat /proc/cmdline)"
 report "IMGROOT-TEST hostpart: \$(ls -a /hostpart | tr '\\n' ' ')"
 report "IMGROOT-TEST root: \$(grep ' / ' /proc/mounts | tr '\\n' ' ')"
+report "IMGROOT-TEST found: \$(cat /written-by-test 2>/dev/null || echo nothing)"
+args=" \$(cat /proc/cmdline) "
+case \$args in *" imgroot-test.write "*)
+  echo $name >/written-by-test && report "IMGROOT-TEST wrote /written-by-test"
+  echo $name >/data0/written-by-$name && report "IMGROOT-TEST wrote /data0/written-by-$name"
+esac
+case \$args in *" imgroot-test.shutdown "*)
+  # What systemd-shutdown does last (src/shutdown/shutdown.c): pivot into
+  # /run/initramfs, the old root at /oldroot, and run /shutdown as PID 1.
+  if [ -x /run/initramfs/shutdown ]; then
+    mount -o bind /run/initramfs /run/initramfs && mount -o private /run/initramfs
+    for d in dev proc sys run; do
+      mkdir -p /run/initramfs/\$d && mount -o bind /\$d /run/initramfs/\$d
+    done
+    mkdir -p /run/initramfs/oldroot
+    cd /run/initramfs && pivot_root . oldroot && exec /shutdown poweroff
+  fi
+  report "IMGROOT-TEST no shutdown program in /run/initramfs"
+esac
 poweroff -f
 EOF
 }
@@ -53,7 +76,7 @@ make_root() {
   mkdir -p "$dir"/{bin,sbin,etc,boot,proc,sys,dev,run,tmp,hostpart}
   cp "$busybox" "$dir/bin/busybox"
   local applet
-  for applet in sh cat echo ls grep tr mount mountpoint poweroff sleep; do
+  for applet in sh cat echo ls grep tr mount mountpoint poweroff sleep mkdir pivot_root; do
     ln -s busybox "$dir/bin/$applet"
   done
   printf '%s\n' "$name" >"$dir/etc/imgroot-test-name"

@@ -15,9 +15,10 @@ source "$(dirname "$0")/lib.sh"
 out=${1:-$(shared_initramfs)}
 tool=${IMGROOT_TOOL:-$REPO_ROOT/build/tools/imgroot}
 init=${IMGROOT_INIT:-$REPO_ROOT/build/initramfs/imgroot-init}
-# The modules a virtio disk with ext4 on it and a loop-mounted image need;
+# The modules a virtio disk with ext4 on it, a loop-mounted image and the
+# overlay modes (imgroot.overlay=) need;
 # the builder adds their dependencies.
-modules=${IMGROOT_TEST_MODULES:-virtio_pci virtio_blk ext4 loop}
+modules=${IMGROOT_TEST_MODULES:-virtio_pci virtio_blk ext4 loop overlay}
 
 need_commands busybox zstd cpio
 load_kernel_env
