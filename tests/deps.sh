@@ -26,6 +26,8 @@ packages=(
   apt ca-certificates
   # lint
   shellcheck
+  # the man page (tools/help/generate.sh)
+  help2man
   # tests/bench/diff.sh compares imgroot diff with rsync -rcn
   rsync bc
 )
