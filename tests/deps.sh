@@ -26,8 +26,9 @@ packages=(
   apt ca-certificates
   # lint
   shellcheck
-  # the man page (tools/help/generate.sh)
-  help2man
+  # the man page (tools/help/generate.sh); package.* (cpack runs
+  # dpkg-shlibdeps, the test reads the page with man)
+  help2man dpkg-dev man-db
   # tests/bench/diff.sh compares imgroot diff with rsync -rcn
   rsync bc
 )
