@@ -13,6 +13,10 @@ inline constexpr const char* kDataDir = "data";
 inline constexpr const char* kStateDir = "imgroot";
 // imgroot.overlay=persistent: one directory of changes per image (boot/overlay_layer.h).
 inline constexpr const char* kOverlayDir = "imgroot/overlay";
+// The per-host identity: files that mirror absolute paths of the root
+// ("imgroot/host/etc/hostname" is /etc/hostname), copied into the root at
+// every boot (boot/host_identity.h, docs/host-identity.md).
+inline constexpr const char* kHostIdentityDir = "imgroot/host";
 // A second name for an image while it is being given a new one. It is always
 // a hard link to an image that has another name too, so removing it never
 // loses data; a name no boot path ever loads.

@@ -1,7 +1,6 @@
 #include "system/detached_mount.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -66,15 +65,6 @@ Result<Fd> mount_detached(const std::string& source, const std::string& type,
                           MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   if (mnt < 0) return fail_fs(what, fs.get());
   return Fd(mnt);
-}
-
-Result<Fd> open_in_root(int root, const std::string& path) {
-  struct open_how how {};
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  long fd = ::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how);
-  if (fd < 0) return fail_errno("open " + quoted(path));
-  return Fd(static_cast<int>(fd));
 }
 
 }  // namespace imgroot

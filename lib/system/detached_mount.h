@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "system/fd.h"
+#include "system/resolve.h"  // open_in_root, for what reads inside such a mount
 
 namespace imgroot {
 
@@ -30,10 +31,5 @@ Result<Fd> mount_detached_read_only(const std::string& source, const std::string
 // written back, as by umount.
 Result<Fd> mount_detached(const std::string& source, const std::string& type,
                           const DetachedMountOptions& options, bool read_only);
-
-// openat2(root, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): every
-// symlink met on the way, absolute ones included, resolves as if 'root' were
-// "/", so nothing outside it is ever reached.
-Result<Fd> open_in_root(int root, const std::string& path);
 
 }  // namespace imgroot

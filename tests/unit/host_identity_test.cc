@@ -1,0 +1,188 @@
+// Applying the per-host identity into a root, as imgroot-init does at every
+// boot: on temporary directories, without root.
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "boot/host_identity.h"
+#include "stage_support.h"
+#include "system/fd.h"
+
+using namespace imgroot;
+using namespace imgroot::test;
+
+namespace {
+
+constexpr time_t kCaptured = 1767323045;  // 2026-01-02T03:04:05Z
+
+void set_mtime(const std::string& path, time_t when) {
+  struct timespec times[2] = {{when, 0}, {when, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
+}
+
+struct stat lstat_of(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::lstat(path.c_str(), &st) == 0);
+  return st;
+}
+
+// A host partition with imgroot/host, a root to apply it to, and a place
+// outside the root that must never be written.
+struct Fixture {
+  TempDir dir;
+  std::vector<std::string> warnings;
+
+  Fixture() {
+    for (const char* d : {"hp/imgroot/host/etc", "root/etc", "outside"})
+      std::filesystem::create_directories(dir / d);
+  }
+  std::string host(const std::string& p) const { return dir / ("hp/imgroot/host/" + p); }
+  std::string root(const std::string& p) const { return dir / ("root/" + p); }
+
+  host_identity::ApplyReport apply() {
+    auto hostpart = Fd::open_dir(dir / "hp");
+    REQUIRE(hostpart);
+    auto identity = host_identity::open_identity_dir(hostpart->get());
+    REQUIRE(identity);
+    auto root_fd = Fd::open_dir(dir / "root");
+    REQUIRE(root_fd);
+    return host_identity::apply_host_identity(*identity ? (*identity)->get() : -1, root_fd->get(),
+                                              [&](const std::string& w) { warnings.push_back(w); });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("apply copies files, symlinks and directories with their mode and mtime",
+          "[host_identity]") {
+  Fixture f;
+  write_text(f.host("etc/hostname"), "node-17\n");
+  REQUIRE(::chmod(f.host("etc/hostname").c_str(), 0640) == 0);
+  set_mtime(f.host("etc/hostname"), kCaptured);
+  std::filesystem::create_directories(f.host("etc/ssh"));
+  REQUIRE(::chmod(f.host("etc/ssh").c_str(), 0711) == 0);
+  write_text(f.host("etc/ssh/ssh_host_ed25519_key"), "private");
+  REQUIRE(::chmod(f.host("etc/ssh/ssh_host_ed25519_key").c_str(), 0600) == 0);
+  std::filesystem::create_symlink("../run/systemd/resolve/stub-resolv.conf",
+                                  f.host("etc/resolv.conf"));
+  set_mtime(f.host("etc/resolv.conf"), kCaptured);
+
+  auto report = f.apply();
+  CHECK(report.applied == 3);
+  CHECK(report.warnings == 0);
+  CHECK(f.warnings.empty());
+  CHECK(read_text(f.root("etc/hostname")) == "node-17\n");
+  CHECK((lstat_of(f.root("etc/hostname")).st_mode & 07777) == 0640);
+  CHECK(lstat_of(f.root("etc/hostname")).st_mtim.tv_sec == kCaptured);
+  CHECK((lstat_of(f.root("etc/ssh")).st_mode & 07777) == 0711);
+  CHECK((lstat_of(f.root("etc/ssh/ssh_host_ed25519_key")).st_mode & 07777) == 0600);
+  CHECK(read_text(f.root("etc/ssh/ssh_host_ed25519_key")) == "private");
+  CHECK(std::filesystem::read_symlink(f.root("etc/resolv.conf")) ==
+        "../run/systemd/resolve/stub-resolv.conf");
+  CHECK(lstat_of(f.root("etc/resolv.conf")).st_mtim.tv_sec == kCaptured);
+}
+
+TEST_CASE("apply replaces the image's file by rename, and leaves it alone once applied",
+          "[host_identity]") {
+  Fixture f;
+  write_text(f.host("etc/hostname"), "node-17\n");
+  set_mtime(f.host("etc/hostname"), kCaptured);
+  write_text(f.root("etc/hostname"), "golden-image\n");
+  REQUIRE(::chmod(f.root("etc/hostname").c_str(), 0600) == 0);
+  const ino_t image_inode = lstat_of(f.root("etc/hostname")).st_ino;
+
+  CHECK(f.apply().applied == 1);
+  CHECK(read_text(f.root("etc/hostname")) == "node-17\n");
+  CHECK((lstat_of(f.root("etc/hostname")).st_mode & 07777) == 0644);
+  const ino_t applied_inode = lstat_of(f.root("etc/hostname")).st_ino;
+  CHECK(applied_inode != image_inode);
+  for (const auto& e : std::filesystem::directory_iterator(f.root("etc")))
+    CHECK(e.path().filename() == "hostname");  // no temporary left
+
+  auto again = f.apply();
+  CHECK(again.applied == 0);
+  CHECK(again.unchanged == 1);
+  CHECK(lstat_of(f.root("etc/hostname")).st_ino == applied_inode);
+}
+
+TEST_CASE("apply never follows a symlink in the image out of the root", "[host_identity]") {
+  Fixture f;
+  write_text(f.dir / "outside/hostname", "not yours\n");
+  // A file that is a symlink out of the root is replaced, not written through.
+  write_text(f.host("etc/hostname"), "node-17\n");
+  std::filesystem::create_symlink(f.dir / "outside/hostname", f.root("etc/hostname"));
+  // A directory that is a symlink out of the root, absolute and relative.
+  std::filesystem::create_directories(f.host("var/lib"));
+  write_text(f.host("var/lib/id"), "17\n");
+  std::filesystem::create_directories(f.root("var"));
+  std::filesystem::create_symlink(f.dir / "outside", f.root("var/lib"));
+  std::filesystem::create_directories(f.host("srv"));
+  write_text(f.host("srv/id"), "17\n");
+  std::filesystem::create_symlink("../../../../../../outside", f.root("srv"));
+
+  auto report = f.apply();
+  CHECK(read_text(f.dir / "outside/hostname") == "not yours\n");
+  CHECK_FALSE(exists(f.dir / "outside/id"));
+  CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(f.root("etc/hostname"))));
+  CHECK(read_text(f.root("etc/hostname")) == "node-17\n");
+  CHECK(report.applied == 1);
+  CHECK(report.warnings == 2);  // var/lib and srv: symlinks to what the root does not have
+  REQUIRE(f.warnings.size() == 2);
+  CHECK_THAT(f.warnings[0], Catch::StartsWith("host identity: not applied '/srv'"));
+  CHECK_THAT(f.warnings[1], Catch::StartsWith("host identity: not applied '/var/lib'"));
+}
+
+TEST_CASE("apply follows a symlink that stays inside the root, as the image means it",
+          "[host_identity]") {
+  Fixture f;
+  std::filesystem::create_directories(f.host("lib/systemd/network"));
+  write_text(f.host("lib/systemd/network/10-uplink.link"), "[Match]\n");
+  std::filesystem::create_directories(f.root("usr/lib/systemd/network"));
+  std::filesystem::create_symlink("usr/lib", f.root("lib"));  // merged /usr
+
+  auto report = f.apply();
+  CHECK(report.warnings == 0);
+  CHECK(read_text(f.root("usr/lib/systemd/network/10-uplink.link")) == "[Match]\n");
+  CHECK(std::filesystem::is_symlink(f.root("lib")));
+}
+
+TEST_CASE("apply skips a FIFO with a warning and applies the rest", "[host_identity]") {
+  Fixture f;
+  REQUIRE(::mkfifo(f.host("etc/initctl").c_str(), 0600) == 0);
+  write_text(f.host("etc/machine-id"), "0123456789abcdef0123456789abcdef\n");
+  auto report = f.apply();
+  CHECK(report.applied == 1);
+  CHECK(report.warnings == 1);
+  REQUIRE(f.warnings.size() == 1);
+  CHECK(f.warnings[0] ==
+        "host identity: skipped '/etc/initctl': it is a FIFO; only files, symlinks and "
+        "directories are applied");
+  CHECK_FALSE(exists(f.root("etc/initctl")));
+  CHECK(exists(f.root("etc/machine-id")));
+}
+
+TEST_CASE("without imgroot/host nothing is applied and nothing is said", "[host_identity]") {
+  Fixture f;
+  std::filesystem::remove_all(f.dir / "hp/imgroot/host");
+  write_text(f.root("etc/hostname"), "golden-image\n");
+  auto report = f.apply();
+  CHECK(report.applied == 0);
+  CHECK(report.unchanged == 0);
+  CHECK(report.warnings == 0);
+  CHECK(read_text(f.root("etc/hostname")) == "golden-image\n");
+}
+
+TEST_CASE("count_files counts files and symlinks, not directories", "[host_identity]") {
+  Fixture f;
+  write_text(f.host("etc/hostname"), "n\n");
+  std::filesystem::create_directories(f.host("etc/ssh"));
+  std::filesystem::create_symlink("x", f.host("etc/ssh/link"));
+  auto identity = Fd::open_dir(f.host(""));
+  REQUIRE(identity);
+  auto files = host_identity::count_files(identity->get());
+  REQUIRE(files);
+  CHECK(*files == 2);
+}
