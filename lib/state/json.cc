@@ -53,6 +53,13 @@ json trial_json(const HostStatus& s) {
           {"image", optional_string(trial_image(s))}};
 }
 
+json overlay_json(const HostStatus& s) {
+  if (!s.overlay) return nullptr;
+  const RunningOverlay& o = *s.overlay;
+  return {{"mode", overlay_name(o.mode)},
+          {"root_is_overlay", o.root_is_overlay ? json(*o.root_is_overlay) : json(nullptr)}};
+}
+
 }  // namespace
 
 std::string state_to_json(const StateFile& state) {
@@ -118,6 +125,8 @@ std::string status_to_json(const HostStatus& s) {
         {"state", s.assessed_image ? json(assessment_name(s.assessment)) : json(nullptr)}}},
       {"removed_stale_partial", s.removed_stale_partial},
       {"trial", trial_json(s)},
+      {"host_identity", {{"files", s.host_identity_files}}},
+      {"overlay", overlay_json(s)},
   };
   return dump(j);
 }

@@ -4,6 +4,7 @@
 
 #include "boot/cmdline.h"
 #include "boot/host_files.h"
+#include "boot/host_identity.h"
 #include "boot/rotation.h"
 #include "state/mount_table.h"
 #include "system/file.h"
@@ -59,12 +60,55 @@ ImageStatus image_status(int dir, const char* name, const char* role, const Stat
   return out;
 }
 
+// The type of the topmost filesystem mounted at /.
+std::optional<std::string> root_fstype(const MountTable& table) {
+  auto entries = table.entries();
+  if (!entries) return std::nullopt;
+  std::optional<std::string> type;
+  for (const auto& e : *entries)
+    if (e.target == "/") type = e.fstype;
+  return type;
+}
+
+bool same_directory(int dir, const std::string& path) {
+  struct stat a {}, b {};
+  return ::fstat(dir, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
 }  // namespace
+
+const char* overlay_name(Overlay overlay) {
+  switch (overlay) {
+    case Overlay::kTmpfs: return "tmpfs";
+    case Overlay::kPersistent: return "persistent";
+    case Overlay::kNone: break;
+  }
+  return "none";
+}
+
+bool serves_running_system(const Hostpart& hostpart, const SystemPaths& paths,
+                           const Booted& booted) {
+  // With an overlay, / is no loop device: the partition is known by where
+  // the running system has it.
+  return booted.from_this_hostpart || same_directory(hostpart.dir.get(), paths.default_hostpart);
+}
+
+bool serves_running_system(const Hostpart& hostpart, const SystemPaths& paths) {
+  return serves_running_system(hostpart, paths, find_booted(hostpart, paths));
+}
 
 Booted find_booted(const Hostpart& hostpart, const SystemPaths& paths) {
   Booted b;
-  if (auto text = read_file(paths.cmdline)) b.kernel_image = parse_cmdline(*text).config.image;
-  if (auto table = MountTable::read(paths.mountinfo)) b.root_device = table->source_at("/");
+  if (auto text = read_file(paths.cmdline)) {
+    auto config = parse_cmdline(*text).config;
+    b.kernel_image = config.image;
+    b.overlay = config.overlay;
+  }
+  if (auto table = MountTable::read(paths.mountinfo)) {
+    b.root_device = table->source_at("/");
+    b.root_fstype = root_fstype(*table);
+  }
   if (b.root_device) b.backing_file = backing_file_of(*b.root_device, paths);
   if (b.backing_file) {
     b.image = name_on_hostpart(*b.backing_file, hostpart);
@@ -100,6 +144,20 @@ Result<HostStatus> read_status(const Hostpart& hostpart, const SystemPaths& path
   for (const auto& img : s.images)
     if (s.assessed_image && img.name == *s.assessed_image && img.record)
       s.assessment = img.record->assessment;
+
+  auto identity = host_identity::open_identity_dir(dir);
+  if (!identity) return std::unexpected(std::move(identity.error()).context(kHostIdentityDir));
+  if (*identity) {
+    auto files = host_identity::count_files((*identity)->get());
+    if (!files) return std::unexpected(std::move(files.error()).context(kHostIdentityDir));
+    s.host_identity_files = *files;
+  }
+  if (serves_running_system(hostpart, paths, s.booted)) {
+    RunningOverlay overlay;
+    overlay.mode = s.booted.overlay;
+    if (s.booted.root_fstype) overlay.root_is_overlay = *s.booted.root_fstype == "overlay";
+    s.overlay = overlay;
+  }
   return s;
 }
 

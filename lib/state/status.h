@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "boot/cmdline.h"
 #include "grub/trial.h"
 #include "state/hostpart.h"
 #include "state/state_file.h"
@@ -25,6 +26,15 @@ struct Booted {
   std::optional<std::string> kernel_image;  // imgroot.image= on the kernel command line
   std::optional<std::string> root_device;   // the source of the mount at /
   std::optional<std::string> backing_file;  // the loop device's backing file
+  std::optional<std::string> root_fstype;   // of the topmost mount at /
+  Overlay overlay = Overlay::kNone;         // imgroot.overlay= on the kernel command line
+};
+
+// The running system's overlay (imgroot.overlay=); only where the host
+// partition is the running system's.
+struct RunningOverlay {
+  Overlay mode = Overlay::kNone;
+  std::optional<bool> root_is_overlay;  // nullopt: the mount table was unreadable
 };
 
 struct ImageStatus {
@@ -52,6 +62,10 @@ struct HostStatus {
   // in by the caller, which knows where that is); nullopt when unknown.
   std::optional<grub::Trial> trial;
   std::string trial_note;  // why the trial is unknown, when it matters
+  // Files and symlinks in imgroot/host, applied at every boot; 0: the
+  // image's defaults.
+  int host_identity_files = 0;
+  std::optional<RunningOverlay> overlay;  // nullopt offline: not applicable
 };
 
 // The image a trial is about: the staged one while there is one, else the
@@ -63,6 +77,14 @@ Result<HostStatus> read_status(const Hostpart& hostpart, const SystemPaths& path
 // The JSON form (docs/status-json.md) and the text form.
 std::string status_to_json(const HostStatus& status);
 std::string status_to_text(const HostStatus& status);
+
+// The host partition is the running system's: / is an image on it, or it is
+// the directory the running system has it at (/hostpart). False offline.
+bool serves_running_system(const Hostpart& hostpart, const SystemPaths& paths);
+bool serves_running_system(const Hostpart& hostpart, const SystemPaths& paths, const Booted& booted);
+
+// "none", "tmpfs", "persistent".
+const char* overlay_name(Overlay overlay);
 
 // Which image is running, from the command line, the mount table and sysfs.
 Booted find_booted(const Hostpart& hostpart, const SystemPaths& paths);

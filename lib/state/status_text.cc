@@ -55,6 +55,34 @@ std::string rotation_text(const std::string& action) {
   return " as it is";
 }
 
+void host_text(std::ostream& out, const HostStatus& s) {
+  out << "host:       ";
+  if (s.host_identity_files == 0)
+    out << "the image's defaults (nothing in imgroot/host)\n";
+  else
+    out << s.host_identity_files << (s.host_identity_files == 1 ? " file" : " files")
+        << " in imgroot/host, copied into the root at every boot ('imgroot host show')\n";
+}
+
+void overlay_text(std::ostream& out, const HostStatus& s) {
+  if (!s.overlay) return;  // offline: says nothing about the running system
+  const RunningOverlay& o = *s.overlay;
+  out << "overlay:    ";
+  if (o.mode == Overlay::kNone) {
+    out << "none (the image is the root";
+    if (o.root_is_overlay == true) out << "; yet / is an overlay";
+    out << ")\n";
+    return;
+  }
+  out << overlay_name(o.mode) << " (imgroot.overlay=" << overlay_name(o.mode) << "; ";
+  if (o.root_is_overlay == true)
+    out << "/ is an overlay over the read-only image)\n";
+  else if (o.root_is_overlay == false)
+    out << "but / is not an overlay)\n";
+  else
+    out << "the mount table is unreadable)\n";
+}
+
 }  // namespace
 
 std::string status_to_text(const HostStatus& s) {
@@ -82,6 +110,8 @@ std::string status_to_text(const HostStatus& s) {
   } else if (!s.trial_note.empty()) {
     out << "trial:      unknown: " << s.trial_note << "\n";
   }
+  host_text(out, s);
+  overlay_text(out, s);
   if (s.removed_stale_partial)
     out << "note:       removed a partial copy left by an interrupted 'imgroot stage'\n";
   return out.str();

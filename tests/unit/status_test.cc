@@ -44,6 +44,7 @@ struct Fixture {
     paths.mountinfo = kFixtures + "mountinfo";
     paths.cmdline = kFixtures + "cmdline";
     paths.sys_block = dir / "sys";
+    paths.default_hostpart = dir / "no-hostpart";  // not this machine's /hostpart
 
     StateFile state;
     state.images.push_back(record("hn-root.img", "1111111111111111111111111111111111111111111111111111111111111111",
@@ -190,4 +191,64 @@ TEST_CASE("status shows GRUB's boot trial: the image on trial and its tries left
   status->trial = grub::Trial{};
   CHECK_THAT(status_to_text(*status), Catch::Contains("trial:      none"));
   CHECK_THAT(status_to_json(*status), Catch::Contains("\"phase\": \"none\""));
+}
+
+TEST_CASE("status counts the host identity files; none means the image's defaults", "[status]") {
+  Fixture f("@HOSTPART@/hn-root.img");
+  auto status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  CHECK(status->host_identity_files == 0);
+  CHECK_THAT(status_to_text(*status),
+             Catch::Contains("host:       the image's defaults (nothing in imgroot/host)\n"));
+  std::filesystem::create_directories(f.dir / "hp/imgroot/host/etc/ssh");
+  write_text(f.dir / "hp/imgroot/host/etc/hostname", "node-17\n");
+  write_text(f.dir / "hp/imgroot/host/etc/ssh/ssh_host_ed25519_key", "private");
+  status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  CHECK(status->host_identity_files == 2);
+  CHECK_THAT(status_to_json(*status), Catch::Contains(R"("host_identity": {
+    "files": 2
+  },)"));
+  CHECK_THAT(status_to_text(*status), Catch::Contains("host:       2 files in imgroot/host"));
+}
+
+TEST_CASE("status shows the running overlay from the command line and the mount table",
+          "[status]") {
+  Fixture f("/elsewhere/hn-root.img");
+  // Booted with imgroot.overlay=tmpfs: / is an overlay, not the loop device,
+  // and the partition is known by being the running system's /hostpart.
+  f.paths.default_hostpart = f.dir / "hp";
+  f.paths.cmdline = f.dir / "cmdline";
+  f.paths.mountinfo = f.dir / "mountinfo";
+  write_text(f.paths.cmdline, "imgroot.image=hn-root.img imgroot.overlay=tmpfs quiet\n");
+  write_text(f.paths.mountinfo,
+             "22 1 0:30 / / rw,relatime shared:1 - overlay overlay rw,lowerdir=/run/imgroot/lower\n"
+             "30 22 254:2 / /hostpart rw,relatime shared:10 - ext4 /dev/vda2 rw\n");
+  auto status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  REQUIRE(status->overlay);
+  CHECK(status->overlay->mode == Overlay::kTmpfs);
+  CHECK(status->overlay->root_is_overlay == true);
+  CHECK_THAT(status_to_json(*status), Catch::Contains(R"("overlay": {
+    "mode": "tmpfs",
+    "root_is_overlay": true
+  },)"));
+  CHECK_THAT(status_to_text(*status),
+             Catch::Contains("overlay:    tmpfs (imgroot.overlay=tmpfs; / is an overlay over the "
+                             "read-only image)\n"));
+
+  write_text(f.paths.cmdline, "imgroot.overlay=persistent\n");
+  write_text(f.paths.mountinfo, "22 1 7:0 / / rw,relatime shared:1 - ext4 /dev/loop0 rw\n");
+  status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  CHECK_THAT(status_to_text(*status),
+             Catch::Contains("overlay:    persistent (imgroot.overlay=persistent; but / is not an "
+                             "overlay)\n"));
+
+  f.paths.default_hostpart = f.dir / "no-hostpart";  // another disk's partition
+  status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  CHECK_FALSE(status->overlay);
+  CHECK_THAT(status_to_json(*status), Catch::Contains("\"overlay\": null"));
+  CHECK_THAT(status_to_text(*status), !Catch::Contains("overlay:"));
 }
