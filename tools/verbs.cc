@@ -19,6 +19,8 @@ std::span<const Verb> verbs() {
            run_initramfs},
       Verb{"provision", "partition a blank disk, install GRUB and the image: a bootable node",
            run_provision},
+      Verb{"host", "the per-host identity (imgroot/host/) copied into the root at every boot",
+           run_host},
       Verb{"try", "run an image in private namespaces on a throwaway overlay", run_try},
       Verb{"diff", "a reviewable file-level report of what differs between two images",
            run_diff},

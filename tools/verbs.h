@@ -19,5 +19,6 @@ int run_grub(const std::vector<std::string>& args);
 int run_provision(const std::vector<std::string>& args);
 int run_diff(const std::vector<std::string>& args);
 int run_try(const std::vector<std::string>& args);
+int run_host(const std::vector<std::string>& args);
 
 }  // namespace imgroot::cli
