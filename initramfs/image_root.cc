@@ -8,6 +8,7 @@
 
 #include "boot/host_files.h"
 #include "boot/overlay_layer.h"
+#include "boot/run_paths.h"
 #include "dev/blkid.h"
 #include "log.h"
 #include "system/fd.h"
@@ -54,7 +55,7 @@ Result<std::string> overlay_layers(ImageRoot& root, const ImageFile& source,
 
 Status mount_overlay(ImageRoot& root, const ImageFile& source, const BootConfig& config,
                      const std::string& target, const std::string& scratch) {
-  const std::string lower = scratch + "/lower";
+  const std::string lower = run_paths::kOverlayLower;
   for (const auto& dir : {scratch, lower}) (void)::mkdir(dir.c_str(), 0755);
   auto image = Mount::create(root.loop.path(), lower, root.fs_type, MS_RDONLY);
   if (!image) return std::unexpected(image.error());

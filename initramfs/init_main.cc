@@ -17,8 +17,10 @@
 
 #include "boot/cmdline.h"
 #include "boot/host_files.h"
+#include "boot/host_identity.h"
 #include "boot/overlay_layer.h"
 #include "boot/rotation.h"
+#include "boot/run_paths.h"
 #include "cross_check.h"
 #include "early.h"
 #include "hostpart.h"
@@ -35,7 +37,7 @@ namespace imgroot::init {
 namespace {
 
 constexpr const char* kModulesList = "/etc/imgroot/modules.load";
-constexpr const char* kScratch = "/run/imgroot";
+constexpr const char* kScratch = run_paths::kScratch;
 constexpr const char* kHostpartMount = "/run/imgroot/hostpart";
 constexpr const char* kNewRoot = "/sysroot";
 // --prepare-sysroot: where the image is mounted and checked before it moves
@@ -113,6 +115,20 @@ void furnish_root(int hostpart, const std::string& root_dir) {
        (errno == EROFS ? " (a read-only root without imgroot.overlay=)" : ""));
 }
 
+// The host's own files (imgroot/host/) over the image's: the image is the
+// class, the host partition knows which host this is.
+void apply_identity(int hostpart, const std::string& root_dir) {
+  auto identity = host_identity::open_identity_dir(hostpart);
+  if (!identity) return warn("host identity not applied: " + identity.error().message);
+  if (!*identity) return;  // none captured yet: the image's defaults
+  auto root = Fd::open_dir(root_dir);
+  if (!root) return warn("host identity not applied: " + root.error().message);
+  auto report = host_identity::apply_host_identity((*identity)->get(), root->get(), warn);
+  info("host identity: " + std::to_string(report.applied) + " files applied, " +
+       std::to_string(report.unchanged) + " already in place" +
+       (report.warnings ? ", " + std::to_string(report.warnings) + " not applied" : ""));
+}
+
 // The image mounted at the given root, with the host partition mounted at
 // kHostpartMount: everything but leaving the initramfs.
 struct PreparedRoot {
@@ -155,6 +171,7 @@ Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir
   info("mounted " + std::string(host_files::kCurrent) + " (" + root->fs_type + ") from " +
        root->loop.path());
   furnish_root(hostpart->get(), root_dir);
+  apply_identity(hostpart->get(), root_dir);
   return PreparedRoot{std::move(given_up), std::move(*hostpart_mount), std::move(*root)};
 }
 

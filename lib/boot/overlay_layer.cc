@@ -35,9 +35,9 @@ void prune(int hostpart_dir, const std::function<void(const std::string&)>& warn
   if (!names) return warn(names.error().message);
   for (const auto& name : *names) {
     if (in_use.contains(name)) continue;
-    if (!remove_tree_at(layers->get(), name))
-      warn("cannot delete the overlay layer " + quoted(std::string(host_files::kOverlayDir) + "/" +
-                                                      name) + " of an image that is gone");
+    if (auto st = remove_tree_at(layers->get(), name); !st)
+      warn("cannot delete the overlay layer of an image that is gone, " +
+           std::string(host_files::kOverlayDir) + "/" + name + ": " + st.error().message);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include "boot/cmdline.h"
 #include "boot/host_files.h"
+#include "boot/run_paths.h"
 #include "boot/host_identity.h"
 #include "boot/rotation.h"
 #include "state/mount_table.h"
@@ -106,8 +107,9 @@ Booted find_booted(const Hostpart& hostpart, const SystemPaths& paths) {
     b.overlay = config.overlay;
   }
   if (auto table = MountTable::read(paths.mountinfo)) {
-    b.root_device = table->source_at("/");
     b.root_fstype = root_fstype(*table);
+    // Under an overlay the image is its lower layer, where the init left it.
+    b.root_device = table->source_at(b.root_fstype == "overlay" ? run_paths::kOverlayLower : "/");
   }
   if (b.root_device) b.backing_file = backing_file_of(*b.root_device, paths);
   if (b.backing_file) {

@@ -74,35 +74,38 @@ Result<std::vector<std::string>> list_dir(int dir) {
 
 namespace {
 
-bool remove_contents_on(int dir, dev_t dev, int depth) {
+// Best effort: carries on past what it cannot remove, and remembers why the
+// first thing stayed (0 when everything went).
+void remove_contents_on(int dir, dev_t dev, int depth, int& first_errno) {
+  auto keep = [&](int e) {
+    if (!first_errno) first_errno = e;
+  };
   auto names = list_dir(dir);
-  if (!names) return false;
-  bool all = true;
+  if (!names) return keep(errno ? errno : EIO);
   for (const auto& name : *names) {
-    auto st = stat_at(dir, name);
-    if (!st) {
-      all = false;
+    struct stat st {};
+    if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      if (errno != ENOENT) keep(errno);  // ENOENT: gone meanwhile
       continue;
     }
-    if (!*st) continue;  // gone meanwhile
-    if ((*st)->st_dev != dev) {
-      all = false;  // another filesystem mounted here: not ours to delete
+    if (st.st_dev != dev) {
+      keep(EBUSY);  // another filesystem mounted here: not ours to delete
       continue;
     }
-    if (S_ISDIR((*st)->st_mode)) {
+    if (S_ISDIR(st.st_mode)) {
       // Deeper than any real tree: a loop of bind mounts, or worse. Stop.
       if (depth >= 64) {
-        all = false;
+        keep(ELOOP);
         continue;
       }
       auto sub = Fd::open_at(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-      if (!sub || !remove_contents_on(sub->get(), dev, depth + 1)) all = false;
-      if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) < 0) all = false;
-    } else if (::unlinkat(dir, name.c_str(), 0) < 0) {
-      all = false;
+      if (sub) remove_contents_on(sub->get(), dev, depth + 1, first_errno);
+      else keep(errno ? errno : EIO);
+      if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) < 0) keep(errno);
+    } else if (::unlinkat(dir, name.c_str(), 0) < 0 && errno != ENOENT) {
+      keep(errno);
     }
   }
-  return all;
 }
 
 }  // namespace
@@ -110,17 +113,25 @@ bool remove_contents_on(int dir, dev_t dev, int depth) {
 bool remove_contents(int dir) {
   struct stat st {};
   if (::fstat(dir, &st) < 0) return false;
-  return remove_contents_on(dir, st.st_dev, 0);
+  int first_errno = 0;
+  remove_contents_on(dir, st.st_dev, 0, first_errno);
+  return first_errno == 0;
 }
 
-bool remove_tree_at(int dir, const std::string& name) {
+Status remove_tree_at(int dir, const std::string& name) {
   auto st = stat_at(dir, name);
-  if (!st) return false;
-  if (!*st) return true;
-  if (!S_ISDIR((*st)->st_mode)) return ::unlinkat(dir, name.c_str(), 0) == 0 || errno == ENOENT;
-  auto sub = Fd::open_at(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-  bool all = sub && remove_contents_on(sub->get(), (*st)->st_dev, 1);
-  return ::unlinkat(dir, name.c_str(), AT_REMOVEDIR) == 0 && all;
+  if (!st) return std::unexpected(st.error());
+  if (!*st) return {};
+  if (!S_ISDIR((*st)->st_mode)) return remove_at(dir, name);
+  int first_errno = 0;
+  if (auto sub = Fd::open_at(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW))
+    remove_contents_on(sub->get(), (*st)->st_dev, 1, first_errno);
+  else
+    return std::unexpected(sub.error());
+  if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT && !first_errno)
+    first_errno = errno;
+  if (first_errno) return fail_errno("remove everything in " + quoted(name), first_errno);
+  return {};
 }
 
 Status rename_at(int dir, const std::string& from, const std::string& to) {

@@ -36,8 +36,9 @@ Status fsync_fd(int fd, const std::string& what);
 // so does its mount point (busy). Best effort; false when something stayed.
 bool remove_contents(int dir);
 // 'name' in 'dir' and, when it is a directory, everything in it, as
-// remove_contents. A name that is already gone is success.
-bool remove_tree_at(int dir, const std::string& name);
+// remove_contents; the error says why something stayed. A name that is
+// already gone is success.
+Status remove_tree_at(int dir, const std::string& name);
 
 // Write 'content' to dir/name so that a crash leaves either the old file or
 // the new one: temp file, write, fsync, renameat, fsync(dir).

@@ -177,22 +177,4 @@ Result<Difference> compare_entry(int a_dir, const std::string& a_name, const str
   return d;
 }
 
-Status remove_tree_at(int dir, const std::string& name) {
-  auto st = stat_at(dir, name);
-  if (!st) return std::unexpected(st.error());
-  if (!*st) return {};
-  if (S_ISDIR((*st)->st_mode)) {
-    auto sub = Fd::open_at(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    if (!sub) return std::unexpected(sub.error());
-    auto names = list_dir(sub->get());
-    if (!names) return std::unexpected(names.error());
-    for (const auto& n : *names)
-      if (auto r = remove_tree_at(sub->get(), n); !r) return r;
-    if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
-      return fail_errno("remove directory " + quoted(name));
-    return {};
-  }
-  return remove_at(dir, name);
-}
-
 }  // namespace imgroot

@@ -1,7 +1,7 @@
 // Trees of files relative to directory fds: walking one, copying an entry
 // with its metadata (the one copy routine of the host identity: the init
 // applies with it, `imgroot host capture` captures with it), comparing two
-// entries and removing a tree. Never follows a symlink it meets: links are
+// entries (removing one: remove_tree_at in system/file.h). Never follows a symlink it meets: links are
 // entries like files.
 #pragma once
 
@@ -75,9 +75,5 @@ Result<Difference> compare_entry(int a_dir, const std::string& a_name, const str
 
 // The target of the symlink dir/name.
 Result<std::string> read_link_at(int dir, const std::string& name);
-
-// Remove dir/name, a directory with everything in it or any other entry.
-// A name that is already gone is success.
-Status remove_tree_at(int dir, const std::string& name);
 
 }  // namespace imgroot

@@ -30,6 +30,7 @@ scenario_plain() {
   expect_booted A
   expect_log 'IMGROOT-TEST hostpart: .*hn-root\.img' "the host partition is visible at /hostpart"
   expect_log 'IMGROOT-TEST hostpart: .*data' "data/ is visible at /hostpart/data"
+  expect_log 'IMGROOT-TEST hostname file: image-A$' "without a host identity the image's defaults stay"
   expect_host hn-root.img=A
 }
 
@@ -197,9 +198,27 @@ scenario_overlay_persistent() {
   expect_image_unchanged hn-root.img B
 }
 
+# The host's identity (imgroot/host/ on the host partition) is copied over
+# the image's files at every boot: into the read-write image, then, after an
+# image change, into a tmpfs overlay, leaving that image unchanged.
+scenario_host_identity() {
+  put A hn-root.img
+  mkdir -p "$hostpart/imgroot/host/etc"
+  echo node-17 >"$hostpart/imgroot/host/etc/hostname"
+  boot_disk hostpart ""
+  expect_booted A
+  expect_log 'IMGROOT-TEST hostname file: node-17$' "the host's /etc/hostname replaced the image's"
+  expect_log 'imgroot-init: host identity: 1 files applied' "imgroot-init says it applied the identity"
+  offline_cli stage "$(shared_image B)"
+  boot_again "imgroot.overlay=tmpfs"
+  expect_booted B
+  expect_log 'IMGROOT-TEST hostname file: node-17$' "the identity survived the image change"
+  expect_image_unchanged hn-root.img B
+}
+
 SCENARIOS=(plain staged revert_flag revert_cmdline revert_keeps_staged corrupt_new
   missing_init_falls_back no_hostpart genkernel_cmdline genkernel_other_label duplicate_label
-  cli_stage_revert clean_shutdown overlay_tmpfs overlay_persistent)
+  cli_stage_revert clean_shutdown overlay_tmpfs overlay_persistent host_identity)
 
 # ------------------------------------------------------------ steps
 

@@ -47,6 +47,7 @@ report "IMGROOT-TEST cmdline: \$(cat /proc/cmdline)"
 report "IMGROOT-TEST hostpart: \$(ls -a /hostpart | tr '\\n' ' ')"
 report "IMGROOT-TEST root: \$(grep ' / ' /proc/mounts | tr '\\n' ' ')"
 report "IMGROOT-TEST found: \$(cat /written-by-test 2>/dev/null || echo nothing)"
+report "IMGROOT-TEST hostname file: \$(cat /etc/hostname 2>/dev/null || echo none)"
 args=" \$(cat /proc/cmdline) "
 case \$args in *" imgroot-test.write "*)
   echo $name >/written-by-test && report "IMGROOT-TEST wrote /written-by-test"
@@ -80,6 +81,7 @@ make_root() {
     ln -s busybox "$dir/bin/$applet"
   done
   printf '%s\n' "$name" >"$dir/etc/imgroot-test-name"
+  printf 'image-%s\n' "$name" >"$dir/etc/hostname"  # the default a host identity replaces
   # Placeholders: these boots load the kernel with -kernel, not from here.
   printf 'placeholder kernel of test image %s\n' "$name" >"$dir/boot/kernel"
   printf 'placeholder initramfs of test image %s\n' "$name" >"$dir/boot/initramfs"

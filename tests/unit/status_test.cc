@@ -252,3 +252,23 @@ TEST_CASE("status shows the running overlay from the command line and the mount 
   CHECK_THAT(status_to_json(*status), Catch::Contains("\"overlay\": null"));
   CHECK_THAT(status_to_text(*status), !Catch::Contains("overlay:"));
 }
+
+TEST_CASE("status finds the booted image under an overlay, in the overlay's lower layer",
+          "[status]") {
+  Fixture f("@HOSTPART@/hn-root.img");
+  f.paths.cmdline = f.dir / "cmdline";
+  f.paths.mountinfo = f.dir / "mountinfo";
+  write_text(f.paths.cmdline, "imgroot.image=hn-root.img imgroot.overlay=persistent\n");
+  write_text(f.paths.mountinfo,
+             "22 1 0:30 / / rw,relatime shared:1 - overlay overlay rw,lowerdir=/run/imgroot/lower\n"
+             "25 24 7:0 / /run/imgroot/lower ro,relatime shared:5 - ext4 /dev/loop0 ro\n"
+             "30 22 254:2 / /hostpart rw,relatime shared:10 - ext4 /dev/vda2 rw\n");
+  auto status = read_status(f.hostpart, f.paths);
+  REQUIRE(status);
+  CHECK(status->booted.root_device == "/dev/loop0");
+  CHECK(status->booted.image == "hn-root.img");
+  CHECK(status->booted.from_this_hostpart);
+  REQUIRE(status->overlay);
+  CHECK(status->overlay->mode == Overlay::kPersistent);
+  CHECK(status->overlay->root_is_overlay == true);
+}
