@@ -66,13 +66,14 @@ grubenv_get() {
 # run_grub_vm LOG TIMEOUT STOP_PATTERN VARS DISK: boot DISK through OVMF
 # (its variables in the writable copy VARS) and GRUB, the serial console in
 # LOG. As run_vm in lib.sh: sets VM_RESULT ("exited N", "stopped",
-# "timeout") and VM_SECONDS. A reboot ends the VM (-no-reboot).
+# "timeout") and VM_SECONDS. A reboot ends the VM (-no-reboot). VM_MEMORY
+# (MiB, default 512) and VM_CPUS (default 1) size the VM.
 run_grub_vm() {
   local log=$1 limit=$2 stop=$3 vars=$4 disk=$5
   local args=() pid start status seen
   # shellcheck disable=SC2207 # the words are fixed option names
   args+=($(qemu_accel_args))
-  args+=(-machine q35 -m 512 -smp 1 -nographic -no-reboot -nic none
+  args+=(-machine q35 -m "${VM_MEMORY:-512}" -smp "${VM_CPUS:-1}" -nographic -no-reboot -nic none
     -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
     -drive "if=pflash,format=raw,unit=1,file=$vars"
     -drive "file=$disk,format=raw,if=virtio")
