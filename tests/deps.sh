@@ -24,6 +24,8 @@ packages=(
   dracut-core dracut-live
   # fetching the test kernel with apt-get download
   apt ca-certificates
+  # debian.*: the Debian root they boot, and reading imgroot status --json
+  debootstrap jq
   # lint
   shellcheck
   # the man page (tools/help/generate.sh); package.* (cpack runs

@@ -1,0 +1,166 @@
+#!/bin/bash
+# Build the two Debian images the debian.* tests boot, into
+# $IMGROOT_DEBIAN_SHARED (default $IMGROOT_TEST_SHARED/debian):
+#
+#   A.img, B.img   ext4 root images, each a copy of the debootstrapped root
+#                  (make-rootfs.sh) plus: the test kernel's vmlinuz with only
+#                  the modules its initramfs carries, /boot/initramfs built by
+#                  `imgroot initramfs`, /boot/kernel and /boot/initramfs
+#                  links to them, imgroot installed (install_imgroot), EFI-BOOT
+#                  in /etc/fstab at /boot/loader, and the test driver: a
+#                  systemd unit ordered after multi-user.target that reports
+#                  on the serial console and then does what the host
+#                  partition asks (imgroot-test-driver below). B differs from
+#                  A in its name (/etc/imgroot-test-name) and its /etc/hostname.
+#   images.env     A_SHA256, B_SHA256: what the tests compare with
+#
+# IMGROOT_BUILD_DIR names the build tree whose imgroot is installed (CTest
+# passes it; by hand, build/). Made with mkfs.ext4 -d: nothing is mounted.
+set -euo pipefail
+# shellcheck source=tests/qemu/debian/debian-lib.sh
+source "$(dirname "$0")/debian-lib.sh"
+
+: "${IMGROOT_BUILD_DIR:=$REPO_ROOT/build}"
+out=$IMGROOT_DEBIAN_SHARED
+# Loaded by the initramfs and still loaded in the image: the virtio disk,
+# ext4 (with crc32c through its softdep), the loop-mounted image, the overlay
+# of imgroot.overlay=, and vfat for EFI-BOOT at /boot/loader.
+modules="virtio_pci virtio_blk ext4 loop overlay vfat nls_cp437 nls_ascii"
+
+need_commands cmake mkfs.ext4 depmod zstd cpio
+((EUID == 0)) || die "building the images needs root (device nodes and owners of the Debian root)"
+load_kernel_env
+[[ -r $IMGROOT_TEST_SHARED/debian-rootfs.env ]] ||
+  die "no Debian root: run tests/qemu/debian/make-rootfs.sh --env-out $IMGROOT_TEST_SHARED/debian-rootfs.env"
+# shellcheck source=/dev/null
+source "$IMGROOT_TEST_SHARED/debian-rootfs.env"
+[[ -e $DEBIAN_ROOTFS/.imgroot-rootfs ]] || die "$DEBIAN_ROOTFS is not a complete root (rerun make-rootfs.sh)"
+[[ -x $IMGROOT_BUILD_DIR/tools/imgroot ]] || die "imgroot is not built in $IMGROOT_BUILD_DIR"
+tool=$IMGROOT_BUILD_DIR/tools/imgroot
+
+# install_imgroot ROOT: imgroot as a node gets it. The one place that knows
+# how: until the Debian package exists this is `cmake --install` into ROOT
+# and the unit its postinst would enable; then it becomes
+# `apt install ./imgroot_*.deb` in a chroot (its dependencies are in the
+# debootstrapped root, so apt needs no network).
+install_imgroot() {
+  local root=$1 unit=lib/systemd/system/imgroot-mark-good.service prefix
+  DESTDIR=$root cmake --install "$IMGROOT_BUILD_DIR" --prefix /usr >"$root.install.log" 2>&1 ||
+    { cat "$root.install.log" >&2; die "cmake --install into the image failed"; }
+  rm -f "$root.install.log"
+  # The unit names the programs by the prefix the build was configured with
+  # (/usr/local by default), not the one given to --install.
+  prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$IMGROOT_BUILD_DIR/CMakeCache.txt")
+  [[ -n $prefix ]] || die "no CMAKE_INSTALL_PREFIX in $IMGROOT_BUILD_DIR/CMakeCache.txt"
+  sed -i "s|$prefix/|/usr/|g" "$root/usr/$unit"
+  # What `systemctl enable` does for its [Install] section.
+  mkdir -p "$root/etc/systemd/system/multi-user.target.wants" "$root/etc/systemd/system/boot-complete.target.requires"
+  ln -sfn "/$unit" "$root/etc/systemd/system/multi-user.target.wants/imgroot-mark-good.service"
+  ln -sfn "/$unit" "$root/etc/systemd/system/boot-complete.target.requires/imgroot-mark-good.service"
+}
+
+# install_kernel ROOT: the test kernel as /boot/vmlinuz-KVER, its initramfs
+# as /boot/initrd.img-KVER (imgroot-init from ROOT), the links the image
+# contract wants, and in /lib/modules/KVER only the modules the initramfs
+# carries (everything else the guest has no hardware for).
+install_kernel() {
+  local root=$1 unpack
+  mkdir -p "$root/boot"
+  cp "$KERNEL_IMAGE" "$root/boot/vmlinuz-$KVER"
+  "$tool" initramfs --output "$root/boot/initrd.img-$KVER" --kernel-release "$KVER" \
+    --modules-root "$MODULES_ROOT" --modules "$modules" \
+    --init "$root/usr/lib/imgroot/imgroot-init" >/dev/null ||
+    die "imgroot initramfs for the Debian image failed"
+  ln -sfn "vmlinuz-$KVER" "$root/boot/kernel"
+  ln -sfn "initrd.img-$KVER" "$root/boot/initramfs"
+  unpack=$(mktemp -d "$out/.initramfs.XXXXXX")
+  zstd -dc "$root/boot/initrd.img-$KVER" | (cd "$unpack" && cpio -idm --quiet "lib/modules/*")
+  rm -rf "$root/lib/modules/$KVER"
+  mkdir -p "$root/lib/modules"
+  cp -a "$unpack/lib/modules/$KVER" "$root/lib/modules/$KVER"
+  cp "$MODULES_ROOT/lib/modules/$KVER"/modules.{builtin,builtin.modinfo,order} "$root/lib/modules/$KVER/"
+  depmod -b "$root" "$KVER"
+  rm -rf "$unpack"
+}
+
+# install_driver ROOT: the test driver and its unit, enabled.
+install_driver() {
+  local root=$1
+  install -m 0755 "$(dirname "$0")/imgroot-test-driver" "$root/usr/local/sbin/imgroot-test-driver"
+  cat >"$root/etc/systemd/system/imgroot-test-driver.service" <<'UNIT'
+# The debian.* tests' driver (tests/qemu/debian/imgroot-test-driver).
+[Unit]
+Description=imgroot test driver
+After=multi-user.target imgroot-mark-good.service
+
+[Service]
+# simple, not oneshot: the boot is complete once the driver has started,
+# and the driver waits for that (systemctl is-system-running --wait).
+Type=simple
+ExecStart=/usr/local/sbin/imgroot-test-driver
+StandardOutput=tty
+StandardError=tty
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  ln -sfn /etc/systemd/system/imgroot-test-driver.service \
+    "$root/etc/systemd/system/multi-user.target.wants/imgroot-test-driver.service"
+  # No login prompt on the serial console: nobody logs in, and its output
+  # would land in the middle of the driver's lines.
+  ln -sfn /dev/null "$root/etc/systemd/system/serial-getty@ttyS0.service"
+}
+
+# image_size_mib DIR: room for DIR's files, ext4's metadata and what a boot
+# writes (a quarter more, and 64 MiB).
+image_size_mib() {
+  local kib
+  kib=$(du -sk --apparent-size "$1" | cut -f1)
+  echo $((kib * 5 / 4 / 1024 + 64))
+}
+
+# make_image NAME DIR: DIR as ext4 NAME.img.
+make_image() {
+  local name=$1 dir=$2 img
+  img=$(debian_image "$name")
+  rm -f "$img" "$img.tmp"
+  mkfs.ext4 -q -F -b 4096 -L "debian-$name" -E root_owner=0:0 -d "$dir" "$img.tmp" \
+    "$(image_size_mib "$dir")M" >"$img.log" 2>&1 ||
+    { cat "$img.log" >&2; die "mkfs.ext4 of image $name failed"; }
+  rm -f "$img.log"
+  mv "$img.tmp" "$img"
+}
+
+# name_image DIR NAME: what tells the images apart.
+name_image() {
+  printf '%s\n' "$2" >"$1/etc/imgroot-test-name"
+  printf 'debian-image-%s\n' "${2,,}" >"$1/etc/hostname"
+}
+
+mkdir -p "$out"
+start=$SECONDS
+dir=$(mktemp -d "$out/.root.XXXXXX")
+trap 'rm -rf --one-file-system "$dir"' EXIT
+cp -a "$DEBIAN_ROOTFS/." "$dir/"
+rm -f "$dir/.imgroot-rootfs"
+# Documentation, translations and the package lists are no use on a test node.
+rm -rf "$dir"/usr/share/{doc,man,info,locale}/* "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin
+mkdir -p "$dir/hostpart" "$dir/boot/loader"
+install_imgroot "$dir"
+install_kernel "$dir"
+install_driver "$dir"
+cat >"$dir/etc/fstab" <<'FSTAB'
+# / is the image itself, mounted by imgroot-init, as is /hostpart.
+LABEL=EFI-BOOT  /boot/loader  vfat  umask=0077  0  0
+FSTAB
+
+name_image "$dir" A
+make_image A "$dir"
+name_image "$dir" B
+make_image B "$dir"
+
+printf 'A_SHA256=%s\nB_SHA256=%s\n' \
+  "$(sha256sum <"$(debian_image A)" | cut -d' ' -f1)" \
+  "$(sha256sum <"$(debian_image B)" | cut -d' ' -f1)" >"$out/images.env"
+say "make-images.sh: A.img and B.img in $((SECONDS - start))s:"
+ls -ls "$out"/*.img >&2
