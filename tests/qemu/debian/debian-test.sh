@@ -1,0 +1,323 @@
+#!/bin/bash
+# debian.*: a debootstrapped Debian 12 with systemd, provisioned with
+# `imgroot provision` and booted through OVMF and GRUB (issue 7):
+#
+#   tests/qemu/debian/debian-test.sh SCENARIO     (--list prints them)
+#
+#   upgrade         boot image A: systemd reaches its default target,
+#                   `imgroot status --json` says A booted from hn-root.img,
+#                   imgroot-mark-good.service succeeded; the driver stages
+#                   B.img from data/ and runs `systemctl reboot`; GRUB loads
+#                   B's kernel, B boots with A as the old image, then
+#                   `systemctl poweroff`. Leaves its disk and logs for:
+#   clean_shutdown  after that poweroff, the host partition and the image
+#                   in it are clean (dumpe2fs state, no needs_recovery,
+#                   e2fsck -fn), read from the disk as it is
+#   host_identity   the per-host files put in imgroot/host/ before the first
+#                   boot (/etc/hostname, /etc/machine-id) are what both A
+#                   and B see
+#   overlay_tmpfs   a fresh disk whose command line has imgroot.overlay=tmpfs:
+#                   the driver writes to /, powers off, and hn-root.img is
+#                   bit for bit what it was before the boot
+#
+# The images are make-images.sh's; the in-guest half is imgroot-test-driver.
+# Needs root and loop devices (provision). Works in ./debian.<scenario>/;
+# each boot's console log is boot-<image>.log there, its tail printed on a
+# failure. Every assertion is checked and reported, then the test fails if
+# any did.
+set -euo pipefail
+# shellcheck source=tests/qemu/debian/debian-lib.sh
+source "$(dirname "$0")/debian-lib.sh"
+
+scenarios=(upgrade clean_shutdown host_identity overlay_tmpfs)
+if [[ ${1:-} == --list ]]; then
+  printf '%s\n' "${scenarios[@]}"
+  exit 0
+fi
+scenario=${1:?usage: debian-test.sh SCENARIO (--list)}
+TEST_NAME=debian.$scenario
+# systemd under TCG: about a minute a boot on an idle machine.
+BOOT_LIMIT=${IMGROOT_BOOT_TIMEOUT:-600}
+# What the host puts in imgroot/host/ (design: per-host identity).
+HOST_HOSTNAME=node-7-test
+HOST_MACHINE_ID=1d4e7a0c9b8f4e2aa3c5d6e7f8091a2b
+CMDLINE="console=ttyS0 printk.devkmsg=on"
+# systemd, and the tmpfs of imgroot.overlay=tmpfs.
+VM_MEMORY=${VM_MEMORY:-1024}
+
+need_commands qemu-system-x86_64 timeout partx debugfs dumpe2fs e2fsck jq base64 sha256sum
+[[ -x $IMGROOT_TOOL ]] || die "the imgroot CLI $IMGROOT_TOOL is not built"
+[[ -r $OVMF_CODE && -r $OVMF_VARS ]] || die "no OVMF firmware in /usr/share/OVMF (package ovmf)"
+[[ -r $IMGROOT_DEBIAN_SHARED/images.env ]] ||
+  die "no Debian test images in $IMGROOT_DEBIAN_SHARED (run tests/qemu/debian/make-images.sh)"
+# shellcheck source=/dev/null
+source "$IMGROOT_DEBIAN_SHARED/images.env"
+if ((EUID != 0)) || [[ ! -e /dev/loop-control ]]; then
+  say "SKIP: provisioning a disk image file needs root and loop devices"
+  exit 77
+fi
+
+upgrade_work=$PWD/debian.upgrade
+log=/dev/null
+failures=()
+
+# ---------------------------------------------------------------- assertions
+
+pass() { say "ok: $1"; }
+flunk() {
+  say "FAIL [$TEST_NAME]: $1"
+  failures+=("$1")
+}
+# expect_eq WHAT ACTUAL EXPECTED
+expect_eq() {
+  if [[ $2 == "$3" ]]; then pass "$1 ($2)"; else flunk "$1: got '$2', expected '$3'"; fi
+}
+finish() {
+  if ((${#failures[@]})); then
+    say "$TEST_NAME: ${#failures[@]} assertion(s) failed:"
+    printf '  - %s\n' "${failures[@]}" >&2
+    exit 1
+  fi
+  say "PASS $TEST_NAME"
+}
+
+on_exit() {
+  local rc=$?
+  if ((rc != 0)) && [[ -s $log ]]; then
+    say "---- the last 60 lines of $log ----"
+    tail -n 60 "$log" >&2
+    say "---- end of console log ----"
+  fi
+}
+trap on_exit EXIT
+
+# ---------------------------------------------------------------- the disk
+
+# hostpart_fs DISK: partition 2 of DISK as e2fsprogs opens it in place.
+hostpart_fs() {
+  local start
+  read -r start < <(partx -g -n 2 -o START "$1") || die "no partition 2 on $1"
+  printf '%s?offset=%s\n' "$1" $((start * 512))
+}
+
+# hostpart_write DISK DEBUGFS_COMMAND...: change the host partition of DISK
+# with debugfs (mkdir, write LOCAL PATH, ...), nothing mounted; fails on any
+# error debugfs reports.
+hostpart_write() {
+  local disk=$1 out
+  shift
+  out=$(printf '%s\n' "$@" | debugfs -w -f - "$(hostpart_fs "$disk")" 2>&1)
+  if grep -Eiq '^[^:]*: .*(error|not found|exists|could not|bad)' <<<"$out"; then
+    say "$out"
+    die "debugfs could not write to the host partition of $disk"
+  fi
+}
+
+# provision DISK [ARGS...]: a blank 3 GiB sparse file provisioned with image
+# A and the console on ttyS0 (ARGS add to the command line).
+provision() {
+  local disk=$1
+  shift
+  rm -f "$disk"
+  truncate -s 3G "$disk"
+  "$IMGROOT_TOOL" provision "$disk" --image "$(debian_image A)" --yes --timeout 0 \
+    --cmdline "$CMDLINE${*:+ $*}" >"$disk.provision.log" 2>&1 ||
+    { cat "$disk.provision.log" >&2; die "imgroot provision failed"; }
+  say "provisioned $disk: $(tail -n 1 "$disk.provision.log")"
+}
+
+# set_actions DISK WORK IMAGE=ACTION...: what the driver does in each image.
+set_actions() {
+  local disk=$1 work=$2 pair cmds=("mkdir data/imgroot-test")
+  shift 2
+  for pair in "$@"; do
+    printf '%s\n' "${pair#*=}" >"$work/action-${pair%%=*}"
+    cmds+=("write $work/action-${pair%%=*} data/imgroot-test/action-${pair%%=*}")
+  done
+  hostpart_write "$disk" "${cmds[@]}"
+}
+
+# image_sha256 FS FILE: the SHA-256 of FILE on the ext4 filesystem FS.
+image_sha256() {
+  debugfs -R "dump /$2 /dev/stdout" "$1" 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+
+# ---------------------------------------------------------------- boots
+
+# boot NAME DISK: boot DISK through OVMF and GRUB until the VM exits (the
+# driver reboots or powers off; -no-reboot ends the VM either way); the
+# console in $work/boot-NAME.log, which becomes $log.
+boot() {
+  local name=$1 disk=$2
+  log=$work/boot-$name.log
+  ovmf_vars "$work/vars.fd"
+  run_grub_vm "$log" "$BOOT_LIMIT" "" "$work/vars.fd" "$disk"
+  say "boot $name: VM $VM_RESULT after ${VM_SECONDS}s"
+  printf 'boot-%s=%s\n' "$name" "$VM_SECONDS" >>"$work/timings"
+  grep -E "$DRIVER_PREFIX|imgroot-init: |Kernel panic|reboot: " "$log" | grep -Ev "${DRIVER_PREFIX}[a-z-]*[+] " |
+    sed 's/^/  | /' >&2 || true
+  [[ $VM_RESULT == exited* ]] || fail "boot $name: the VM was still running after ${BOOT_LIMIT}s"
+}
+
+# expect_boot IMAGE END: the common assertions on the console log of a boot
+# of IMAGE that ended with END ("Restarting system" or "Power down").
+expect_boot() {
+  local image=$1 end=$2
+  [[ $(report_value "$log" image) == "$image" ]] ||
+    fail "image $image: the test driver did not report (no '${DRIVER_PREFIX}image $image' in $log)"
+  pass "the driver ran in image $image"
+  expect_eq "image $image: systemctl is-system-running --wait" "$(report_value "$log" system-running)" running
+  [[ $(report_value "$log" system-running) == running ]] ||
+    say "  failed units: $(report_value "$log" failed-units)"
+  expect_eq "image $image: the default target is active" \
+    "$(report_value "$log" default-target | cut -d' ' -f2)" active
+  expect_eq "image $image: imgroot-mark-good.service (ActiveState Result)" \
+    "$(report_value "$log" mark-good)" "active success"
+  if grep -q "reboot: $end" "$log"; then pass "image $image: the kernel ended with '$end'"; else
+    flunk "image $image: no 'reboot: $end' from the kernel in $log"
+  fi
+}
+
+# status_json KEY: the driver's `imgroot status --json` sent as KEY.
+status_json() {
+  local json
+  json=$(report_blob "$log" "$1") || fail "no readable '$1' from the driver in $log"
+  jq -e . >/dev/null <<<"$json" || fail "'$1' is not JSON: $json"
+  printf '%s\n' "$json"
+}
+
+# expect_json WHAT JSON FILTER EXPECTED: jq -r FILTER of JSON equals EXPECTED.
+expect_json() {
+  expect_eq "$1 [$3]" "$(jq -r "$3" <<<"$2")" "$4"
+}
+
+# ---------------------------------------------------------------- scenarios
+
+scenario_upgrade() {
+  local disk=$work/disk.img json
+  provision "$disk"
+  printf '%s\n' "$HOST_HOSTNAME" >"$work/hostname"
+  printf '%s\n' "$HOST_MACHINE_ID" >"$work/machine-id"
+  hostpart_write "$disk" "write $(debian_image B) data/B.img" \
+    "mkdir imgroot/host" "mkdir imgroot/host/etc" \
+    "write $work/hostname imgroot/host/etc/hostname" \
+    "write $work/machine-id imgroot/host/etc/machine-id"
+  set_actions "$disk" "$work" A=upgrade B=poweroff
+
+  boot A "$disk"
+  expect_boot A "Restarting system"
+  json=$(status_json status-json)
+  expect_json "A: status" "$json" .booted.from_this_hostpart true
+  expect_json "A: status" "$json" .booted.image hn-root.img
+  expect_json "A: status" "$json" .booted.kernel_image hn-root.img
+  expect_json "A: status: hn-root.img is image A" "$json" '.images[0].sha256' "$A_SHA256"
+  expect_json "A: status" "$json" .assessment.state good
+  expect_eq "A: imgroot stage /hostpart/data/B.img" "$(report_value "$log" stage | cut -d' ' -f2)" 0
+  json=$(status_json status-json-staged)
+  expect_json "A: status after staging" "$json" .staged true
+  expect_json "A: status after staging: hn-root-new.img is image B" "$json" '.images[1].sha256' "$B_SHA256"
+  expect_json "A: status after staging" "$json" .next_boot.action upgrade
+  expect_json "A: status after staging" "$json" .trial.phase counting
+  ((${#failures[@]} == 0)) || finish
+
+  boot B "$disk"
+  expect_boot B "Power down"
+  json=$(status_json status-json)
+  expect_json "B: status" "$json" .booted.image hn-root.img
+  expect_json "B: status: GRUB loaded the staged file's kernel" "$json" .booted.kernel_image hn-root-new.img
+  expect_json "B: status: hn-root.img is image B" "$json" '.images[0].sha256' "$B_SHA256"
+  expect_json "B: status: hn-root-old.img is image A" "$json" '.images[2].sha256' "$A_SHA256"
+  expect_json "B: status" "$json" .staged false
+  expect_json "B: status" "$json" .assessment.state good
+  expect_json "B: status: mark-good ended the trial" "$json" .trial.phase none
+  finish
+}
+
+# The disk debian.upgrade left (its fixture runs it first).
+upgrade_disk() {
+  [[ -s $upgrade_work/boot-B.log && -s $upgrade_work/disk.img ]] ||
+    die "debian.upgrade left no disk and logs in $upgrade_work (run it first)"
+  printf '%s\n' "$upgrade_work/disk.img"
+}
+
+# expect_clean WHAT FS: dumpe2fs says clean without needs_recovery, and
+# e2fsck -fn finds nothing.
+expect_clean() {
+  local what=$1 fs=$2 header rc=0
+  header=$(dumpe2fs -h "$fs" 2>/dev/null) || { flunk "$what: dumpe2fs cannot read it"; return; }
+  expect_eq "$what: filesystem state" "$(sed -n 's/^Filesystem state: *//p' <<<"$header")" clean
+  if grep -q '^Filesystem features:.*needs_recovery' <<<"$header"; then
+    flunk "$what: its journal needs recovery (needs_recovery is set: it was not unmounted)"
+  else
+    pass "$what: no journal recovery needed"
+  fi
+  e2fsck -fn "$fs" >"$work/e2fsck.log" 2>&1 || rc=$?
+  if ((rc == 0)); then pass "$what: e2fsck -fn is clean"; else
+    sed 's/^/  | /' "$work/e2fsck.log" | tail -n 15 >&2
+    flunk "$what: e2fsck -fn exit status $rc"
+  fi
+}
+
+scenario_clean_shutdown() {
+  local disk fs copy=$work/hostpart.img
+  disk=$(upgrade_disk)
+  log=$upgrade_work/boot-B.log
+  fs=$(hostpart_fs "$disk")
+  expect_clean "the host partition after systemctl poweroff" "$fs"
+  # Read the image through a repaired copy whatever the partition's state, so
+  # the image's own verdict is reported either way.
+  extract_hostpart "$disk" "$copy"
+  debugfs -R "dump /hn-root.img $work/hn-root.img" "$copy" >/dev/null 2>&1
+  [[ -s $work/hn-root.img ]] || fail "no hn-root.img on the host partition"
+  expect_eq "hn-root.img is image B" "$(debugfs -R 'cat /etc/imgroot-test-name' "$work/hn-root.img" 2>/dev/null)" B
+  expect_clean "hn-root.img (image B) after systemctl poweroff" "$work/hn-root.img"
+  rm -f "$copy" "$copy.fsck.log" "$work/hn-root.img"
+  finish
+}
+
+scenario_host_identity() {
+  local image
+  upgrade_disk >/dev/null
+  for image in A B; do
+    log=$upgrade_work/boot-$image.log
+    expect_eq "image $image: /etc/hostname is the host's" "$(report_value "$log" etc-hostname)" "$HOST_HOSTNAME"
+    expect_eq "image $image: the hostname is the host's" "$(report_value "$log" hostname)" "$HOST_HOSTNAME"
+    expect_eq "image $image: /etc/machine-id is the host's" "$(report_value "$log" machine-id)" "$HOST_MACHINE_ID"
+    ((${#failures[@]} == 0)) || grep 'imgroot-init: ' "$log" | sed "s/^/  $image | /" >&2 || true
+  done
+  # What the init said is above; the end of the shutdown is of no use here.
+  log=/dev/null
+  finish
+}
+
+scenario_overlay_tmpfs() {
+  local disk=$work/disk.img fs before after
+  provision "$disk" imgroot.overlay=tmpfs
+  set_actions "$disk" "$work" A=write-root
+  fs=$(hostpart_fs "$disk")
+  before=$(image_sha256 "$fs" hn-root.img)
+  expect_eq "hn-root.img before the boot is image A" "$before" "$A_SHA256"
+
+  boot A "$disk"
+  expect_boot A "Power down"
+  expect_eq "A: / is an overlay" "$(report_value "$log" root | cut -d' ' -f2)" overlay
+  expect_eq "A: the driver wrote to /" "$(report_value "$log" write-root)" "written by the test driver"
+  # The host partition itself may not be clean yet (debian.clean_shutdown):
+  # read the image through a repaired copy.
+  extract_hostpart "$disk" "$work/hostpart.img"
+  after=$(image_sha256 "$work/hostpart.img" hn-root.img)
+  expect_eq "hn-root.img after the boot is bit for bit what it was (SHA-256)" "$after" "$before"
+  rm -f "$work/hostpart.img" "$work/hostpart.img.fsck.log"
+  finish
+}
+
+work=$PWD/$TEST_NAME
+case $scenario in
+  upgrade | overlay_tmpfs)
+    rm -rf "$work"
+    mkdir -p "$work"
+    ;;
+  clean_shutdown | host_identity) mkdir -p "$work" ;;
+  *) die "unknown scenario '$scenario' (--list)" ;;
+esac
+"scenario_$scenario"
