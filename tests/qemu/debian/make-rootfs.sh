@@ -73,6 +73,13 @@ build() {
 # One builder at a time; a second one waits and then finds the root there.
 exec 9>"$parent/.lock"
 flock 9
+# Holding the lock, any build folder is what a killed builder left.
+for stale in "$parent"/.build.*; do
+  [[ -d $stale ]] || continue
+  say "make-rootfs.sh: removing $stale, left by an interrupted build"
+  unmount_under "$stale"
+  rm -rf --one-file-system "$stale"
+done
 if [[ -e $root/.imgroot-rootfs ]]; then
   say "make-rootfs.sh: reusing $root ($(du -sh "$root" | cut -f1))"
 else
