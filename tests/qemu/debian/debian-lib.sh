@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers for the real-distribution tests (debian.*): what the debootstrapped
+# Helpers for the real-distribution tests (distro.*): what the debootstrapped
 # Debian 12 root is made of and where it is cached, where the test images
 # live, and how the in-guest test driver reports. Builds on grub-lib.sh (and
 # through it lib.sh); defines functions and settings only.

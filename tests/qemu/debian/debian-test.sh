@@ -1,5 +1,5 @@
 #!/bin/bash
-# debian.*: a debootstrapped Debian 12 with systemd, provisioned with
+# distro.*: a debootstrapped Debian 12 with systemd, provisioned with
 # `imgroot provision` and booted through OVMF and GRUB (issue 7):
 #
 #   tests/qemu/debian/debian-test.sh SCENARIO     (--list prints them)
@@ -21,7 +21,7 @@
 #                   bit for bit what it was before the boot
 #
 # The images are make-images.sh's; the in-guest half is imgroot-test-driver.
-# Needs root and loop devices (provision). Works in ./debian.<scenario>/;
+# Needs root and loop devices (provision). Works in ./distro.<scenario>/;
 # each boot's console log is boot-<image>.log there, its tail printed on a
 # failure. Every assertion is checked and reported, then the test fails if
 # any did.
@@ -35,7 +35,7 @@ if [[ ${1:-} == --list ]]; then
   exit 0
 fi
 scenario=${1:?usage: debian-test.sh SCENARIO (--list)}
-TEST_NAME=debian.$scenario
+TEST_NAME=distro.$scenario
 # systemd under TCG: about a minute a boot on an idle machine.
 BOOT_LIMIT=${IMGROOT_BOOT_TIMEOUT:-600}
 # What the host puts in imgroot/host/ (design: per-host identity).
@@ -57,7 +57,7 @@ if ((EUID != 0)) || [[ ! -e /dev/loop-control ]]; then
   exit 77
 fi
 
-upgrade_work=$PWD/debian.upgrade
+upgrade_work=$PWD/distro.upgrade
 log=/dev/null
 failures=()
 
@@ -233,10 +233,10 @@ scenario_upgrade() {
   finish
 }
 
-# The disk debian.upgrade left (its fixture runs it first).
+# The disk distro.upgrade left (its fixture runs it first).
 upgrade_disk() {
   [[ -s $upgrade_work/boot-B.log && -s $upgrade_work/disk.img ]] ||
-    die "debian.upgrade left no disk and logs in $upgrade_work (run it first)"
+    die "distro.upgrade left no disk and logs in $upgrade_work (run it first)"
   printf '%s\n' "$upgrade_work/disk.img"
 }
 
@@ -302,7 +302,7 @@ scenario_overlay_tmpfs() {
   expect_boot A "Power down"
   expect_eq "A: / is an overlay" "$(report_value "$log" root | cut -d' ' -f2)" overlay
   expect_eq "A: the driver wrote to /" "$(report_value "$log" write-root)" "written by the test driver"
-  # The host partition itself may not be clean yet (debian.clean_shutdown):
+  # The host partition itself may not be clean yet (distro.clean_shutdown):
   # read the image through a repaired copy.
   extract_hostpart "$disk" "$work/hostpart.img"
   after=$(image_sha256 "$work/hostpart.img" hn-root.img)

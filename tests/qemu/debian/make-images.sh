@@ -1,12 +1,13 @@
 #!/bin/bash
-# Build the two Debian images the debian.* tests boot, into
+# Build the two Debian images the distro.* tests boot, into
 # $IMGROOT_DEBIAN_SHARED (default $IMGROOT_TEST_SHARED/debian):
 #
 #   A.img, B.img   ext4 root images, each a copy of the debootstrapped root
 #                  (make-rootfs.sh) plus: the test kernel's vmlinuz with only
 #                  the modules its initramfs carries, /boot/initramfs built by
 #                  `imgroot initramfs`, /boot/kernel and /boot/initramfs
-#                  links to them, imgroot installed (install_imgroot), EFI-BOOT
+#                  links to them, imgroot's Debian package installed with apt
+#                  (install_imgroot), EFI-BOOT
 #                  in /etc/fstab at /boot/loader, and the test driver: a
 #                  systemd unit ordered after multi-user.target that reports
 #                  on the serial console and then does what the host
@@ -38,25 +39,25 @@ source "$IMGROOT_TEST_SHARED/debian-rootfs.env"
 [[ -x $IMGROOT_BUILD_DIR/tools/imgroot ]] || die "imgroot is not built in $IMGROOT_BUILD_DIR"
 tool=$IMGROOT_BUILD_DIR/tools/imgroot
 
-# install_imgroot ROOT: imgroot as a node gets it. The one place that knows
-# how: until the Debian package exists this is `cmake --install` into ROOT
-# and the unit its postinst would enable; then it becomes
-# `apt install ./imgroot_*.deb` in a chroot (its dependencies are in the
-# debootstrapped root, so apt needs no network).
+# install_imgroot ROOT: imgroot as a node gets it, from its Debian package
+# (tests/package/build-deb.sh): `apt-get install ./imgroot_*.deb` in a
+# chroot. Its dependencies are in the debootstrapped root, so apt needs no
+# network; its postinst enables imgroot-mark-good.service.
 install_imgroot() {
-  local root=$1 unit=lib/systemd/system/imgroot-mark-good.service prefix
-  DESTDIR=$root cmake --install "$IMGROOT_BUILD_DIR" --prefix /usr >"$root.install.log" 2>&1 ||
-    { cat "$root.install.log" >&2; die "cmake --install into the image failed"; }
-  rm -f "$root.install.log"
-  # The unit names the programs by the prefix the build was configured with
-  # (/usr/local by default), not the one given to --install.
-  prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$IMGROOT_BUILD_DIR/CMakeCache.txt")
-  [[ -n $prefix ]] || die "no CMAKE_INSTALL_PREFIX in $IMGROOT_BUILD_DIR/CMakeCache.txt"
-  sed -i "s|$prefix/|/usr/|g" "$root/usr/$unit"
-  # What `systemctl enable` does for its [Install] section.
-  mkdir -p "$root/etc/systemd/system/multi-user.target.wants" "$root/etc/systemd/system/boot-complete.target.requires"
-  ln -sfn "/$unit" "$root/etc/systemd/system/multi-user.target.wants/imgroot-mark-good.service"
-  ln -sfn "/$unit" "$root/etc/systemd/system/boot-complete.target.requires/imgroot-mark-good.service"
+  local root=$1 deb name unit=imgroot-mark-good.service
+  deb=$("$REPO_ROOT/tests/package/build-deb.sh" "$IMGROOT_BUILD_DIR" "$root.deb") ||
+    die "building the Debian package from $IMGROOT_BUILD_DIR failed"
+  name=$(basename "$deb")
+  cp "$deb" "$root/tmp/$name"
+  rm -rf "$root.deb"
+  if ! chroot "$root" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "/tmp/$name" >"$root.install.log" 2>&1; then
+    cat "$root.install.log" >&2
+    die "apt-get install ./$name in the Debian root failed"
+  fi
+  rm -f "$root/tmp/$name" "$root.install.log"
+  [[ -L $root/etc/systemd/system/multi-user.target.wants/$unit ]] ||
+    die "the package's postinst did not enable $unit"
 }
 
 # install_kernel ROOT: the test kernel as /boot/vmlinuz-KVER, its initramfs
@@ -88,7 +89,7 @@ install_driver() {
   local root=$1
   install -m 0755 "$(dirname "$0")/imgroot-test-driver" "$root/usr/local/sbin/imgroot-test-driver"
   cat >"$root/etc/systemd/system/imgroot-test-driver.service" <<'UNIT'
-# The debian.* tests' driver (tests/qemu/debian/imgroot-test-driver).
+# The distro.* tests' driver (tests/qemu/debian/imgroot-test-driver).
 [Unit]
 Description=imgroot test driver
 After=multi-user.target imgroot-mark-good.service

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The Debian 12 root the debian.* tests boot, debootstrapped once per machine
+# The Debian 12 root the distro.* tests boot, debootstrapped once per machine
 # into a cache outside the source tree:
 #
 #   tests/qemu/debian/make-rootfs.sh [--env-out FILE]
