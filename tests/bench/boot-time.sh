@@ -54,7 +54,6 @@ for ((run = 1; run <= runs; run++)); do
   start=$SECONDS
   VM_INITRD=$initrd run_vm "$log" 120 'Kernel panic' "printk.time=1" "$work/disk.img" 2>/dev/null
   wall=$((SECONDS - start))
-  sed -i 's/\r$//' "$log"
   if [[ $VM_RESULT != "exited 0" ]] || ! grep -q 'IMGROOT-TEST booted=A' "$log"; then
     cat "$log" >&2
     die "run $run: the plain boot failed ($VM_RESULT)"

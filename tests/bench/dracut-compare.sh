@@ -76,7 +76,6 @@ boot_once() {
   start=$SECONDS
   VM_INITRD=$initrd run_vm "$log" 180 'Kernel panic|FATAL|emergency' "$append" "$work/disk.img" 2>/dev/null
   wall=$((SECONDS - start))
-  sed -i 's/\r$//' "$log"
   if [[ $VM_RESULT != "exited 0" ]] || ! grep -q 'IMGROOT-TEST booted=A' "$log"; then
     tail -n 40 "$log" >&2
     die "$name run $run: the boot failed ($VM_RESULT); log: $log"

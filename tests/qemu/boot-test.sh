@@ -239,8 +239,6 @@ boot_disk() {
   local pattern="$PANIC|$NOTHING"
   [[ -n $stop ]] && pattern="$pattern|$stop"
   run_vm "$log" "$BOOT_LIMIT" "$pattern" "$append" "$disk" "$@"
-  # The serial console ends its lines with CR LF.
-  sed -i 's/\r$//' "$log"
   say "VM: $VM_RESULT after ${VM_SECONDS}s"
   grep -E 'imgroot-init: |IMGROOT-TEST' "$log" | sed 's/^/  | /' || true
   expect_no_log "$PANIC" "the kernel did not panic"
@@ -251,7 +249,6 @@ boot_disk() {
 boot_again() {
   local pattern="$PANIC|$NOTHING"
   run_vm "$log" "$BOOT_LIMIT" "$pattern" "$1" "$disk"
-  sed -i 's/\r$//' "$log"
   say "VM: $VM_RESULT after ${VM_SECONDS}s"
   grep -E 'imgroot-init: |IMGROOT-TEST' "$log" | sed 's/^/  | /' || true
   expect_no_log "$PANIC" "the kernel did not panic"

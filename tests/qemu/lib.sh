@@ -11,7 +11,7 @@ REPO_ROOT=$(cd "$QEMU_DIR/../.." && pwd)
 : "${IMGROOT_TEST_SHARED:=$REPO_ROOT/build/tests/qemu/shared}"
 : "${IMGROOT_CACHE:=/var/cache/imgroot}"
 
-# Results of run_vm, read by its callers (exported only to say so).
+# Results of run_qemu, read by its callers (exported only to say so).
 export VM_RESULT='' VM_SECONDS=''
 
 say() { printf '%s\n' "$*" >&2; }
@@ -155,25 +155,21 @@ qemu_accel_args() {
   fi
 }
 
-# run_vm LOG TIMEOUT STOP_PATTERN APPEND DISK...: boot the test kernel and
-# initramfs with the disks attached as virtio drives, the serial console
-# written to LOG. Returns when the VM exits by itself, or GRACE seconds
-# after STOP_PATTERN (a grep -E pattern; empty for none) appears in LOG, or
-# after TIMEOUT seconds. Sets VM_RESULT to "exited <status>", "stopped" (the
+# run_qemu LOG TIMEOUT STOP_PATTERN QEMU_ARG...: run a VM (VM_MEMORY MiB,
+# default 512, and VM_CPUS CPUs, default 1; no network, no display, a reboot ends it) that boots and sees its
+# disks as the QEMU_ARGs say, the serial console written to LOG (its CRs
+# removed). Returns when the VM exits by itself, or GRACE seconds after
+# STOP_PATTERN (a grep -E pattern; empty for none) appears in LOG, or after
+# TIMEOUT seconds. Sets VM_RESULT to "exited <status>", "stopped" (the
 # pattern appeared and the VM was still running GRACE seconds later: then it
-# was killed) or "timeout".
-run_vm() {
-  local log=$1 limit=$2 stop=$3 append=$4
-  shift 4
-  local args=() d pid start status seen
+# was killed) or "timeout", and VM_SECONDS.
+run_qemu() {
+  local log=$1 limit=$2 stop=$3
+  shift 3
+  local args=() pid start status seen
   # shellcheck disable=SC2207 # the words are fixed option names
   args+=($(qemu_accel_args))
-  args+=(-m 512 -smp 1 -nographic -no-reboot -nic none
-    -kernel "$KERNEL_IMAGE" -initrd "${VM_INITRD:-$(shared_initramfs)}"
-    -append "console=ttyS0 panic=-1 printk.devkmsg=on $append")
-  for d in "$@"; do
-    args+=(-drive "file=$d,format=raw,if=virtio")
-  done
+  args+=(-m "${VM_MEMORY:-512}" -smp "${VM_CPUS:-1}" -nographic -no-reboot -nic none "$@")
   say "qemu-system-x86_64 ${args[*]}"
   : >"$log"
   timeout -k 5 "$((limit + 10))" qemu-system-x86_64 "${args[@]}" </dev/null >"$log" 2>&1 &
@@ -202,7 +198,25 @@ run_vm() {
     wait "$pid" 2>/dev/null || true
   fi
   VM_SECONDS=$((SECONDS - start))
+  # The serial console ends its lines with CR LF.
+  sed -i 's/\r$//' "$log"
   return 0
+}
+
+# run_vm LOG TIMEOUT STOP_PATTERN APPEND DISK...: run_qemu booting the test
+# kernel and initramfs ($VM_INITRD, by default the shared one) with
+# -kernel/-initrd and APPEND added to the command line, the disks attached
+# as virtio drives.
+run_vm() {
+  local log=$1 limit=$2 stop=$3 append=$4
+  shift 4
+  local args=() d
+  args+=(-kernel "$KERNEL_IMAGE" -initrd "${VM_INITRD:-$(shared_initramfs)}"
+    -append "console=ttyS0 panic=-1 printk.devkmsg=on $append")
+  for d in "$@"; do
+    args+=(-drive "file=$d,format=raw,if=virtio")
+  done
+  run_qemu "$log" "$limit" "$stop" "${args[@]}"
 }
 
 # printk_time LOG PATTERN: the printk timestamp (seconds) of the first

@@ -106,7 +106,6 @@ boot_disk() {
   local label=$1 append=$2
   make_disk "$disk" "$label" "$hostpart"
   VM_INITRD=$initrd run_vm "$log" "$BOOT_LIMIT" "$PANIC|$GAVE_UP" "root=imgroot $FAIL_FAST $append" "$disk"
-  sed -i 's/\r$//' "$log"
   say "VM: $VM_RESULT after ${VM_SECONDS}s"
   grep -E 'imgroot-init: |IMGROOT-TEST|dracut: FATAL|imgroot' "$log" | sed 's/^/  | /' || true
   expect_no_log "$PANIC" "the kernel did not panic"

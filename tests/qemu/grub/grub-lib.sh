@@ -63,52 +63,17 @@ grubenv_get() {
 
 # ---------------------------------------------------------------- qemu
 
-# run_grub_vm LOG TIMEOUT STOP_PATTERN VARS DISK: boot DISK through OVMF
-# (its variables in the writable copy VARS) and GRUB, the serial console in
-# LOG. As run_vm in lib.sh: sets VM_RESULT ("exited N", "stopped",
-# "timeout") and VM_SECONDS. A reboot ends the VM (-no-reboot). VM_MEMORY
-# (MiB, default 512) and VM_CPUS (default 1) size the VM.
+# run_grub_vm LOG TIMEOUT STOP_PATTERN VARS DISK: run_qemu (lib.sh) booting
+# DISK through OVMF (its variables in the writable copy VARS) and GRUB, the
+# serial console in LOG. A reboot ends the VM (-no-reboot).
 run_grub_vm() {
   local log=$1 limit=$2 stop=$3 vars=$4 disk=$5
-  local args=() pid start status seen
-  # shellcheck disable=SC2207 # the words are fixed option names
-  args+=($(qemu_accel_args))
-  args+=(-machine q35 -m "${VM_MEMORY:-512}" -smp "${VM_CPUS:-1}" -nographic -no-reboot -nic none
-    -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
-    -drive "if=pflash,format=raw,unit=1,file=$vars"
-    -drive "file=$disk,format=raw,if=virtio")
-  say "qemu-system-x86_64 ${args[*]}"
-  : >"$log"
-  timeout -k 5 "$((limit + 10))" qemu-system-x86_64 "${args[@]}" </dev/null >"$log" 2>&1 &
-  pid=$!
-  start=$SECONDS
-  seen=
-  VM_RESULT=timeout
-  while ((SECONDS - start < limit)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      status=0
-      wait "$pid" || status=$?
-      VM_RESULT="exited $status"
-      break
-    fi
-    if [[ -n $stop && -z $seen ]] && grep -Eq -- "$stop" "$log"; then
-      seen=$SECONDS
-    fi
-    if [[ -n $seen ]] && ((SECONDS - seen >= ${GRACE:-3})); then
-      VM_RESULT=stopped
-      break
-    fi
-    sleep 0.5
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  VM_SECONDS=$((SECONDS - start))
-  # The serial console ends its lines with CR LF; OVMF and GRUB add escape
-  # sequences.
-  sed -i 's/\r$//; s/\x1b\[[0-9;?]*[A-Za-z]//g' "$log"
-  return 0
+  run_qemu "$log" "$limit" "$stop" -machine q35 \
+    -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
+    -drive "if=pflash,format=raw,unit=1,file=$vars" \
+    -drive "file=$disk,format=raw,if=virtio"
+  # OVMF and GRUB add escape sequences.
+  sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$log"
 }
 
 # ---------------------------------------------------------------- assertions

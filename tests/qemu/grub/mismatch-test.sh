@@ -46,7 +46,6 @@ trap on_exit EXIT
 boot() {
   log=$work/boot-$1.log
   run_vm "$log" "$BOOT_LIMIT" "" "$2" "$disk"
-  sed -i 's/\r$//' "$log"
   say "boot $1: VM $VM_RESULT after ${VM_SECONDS}s"
   grep -E 'imgroot-init: |IMGROOT-TEST' "$log" | sed 's/^/  | /' >&2 || true
   [[ $VM_RESULT == "exited 0" ]] || fail "boot $1: expected the VM to end by itself, got $VM_RESULT"
