@@ -10,11 +10,10 @@
 # initramfs and the test images come from the CTest fixtures (kernel.sh,
 # make-initramfs.sh, make-images.sh) in $IMGROOT_TEST_SHARED.
 set -euo pipefail
-# shellcheck source=tests/qemu/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/qemu/scenario-lib.sh
+source "$(dirname "$0")/scenario-lib.sh"
 
 BOOT_LIMIT=${IMGROOT_BOOT_TIMEOUT:-120}
-PANIC='Kernel panic'
 # An imgroot-init line saying why nothing can be booted.
 NOTHING='imgroot-init: .*nothing to boot'
 
@@ -222,37 +221,25 @@ SCENARIOS=(plain staged revert_flag revert_cmdline revert_keeps_staged corrupt_n
 
 # ------------------------------------------------------------ steps
 
-# put IMAGE NAME: a test image as file NAME on the host partition.
-put() {
-  cp --sparse=always "$(shared_image "$1")" "$hostpart/$2"
+# boot_disk LABEL APPEND [STOP_PATTERN [EXTRA_DISK...]]: make the disk with
+# the host partition labelled LABEL and boot it (boot_again).
+boot_disk() {
+  make_disk "$disk" "$1" "$hostpart"
+  boot_again "${@:2}"
 }
 
-# boot_disk LABEL APPEND [STOP_PATTERN [EXTRA_DISK...]]: make the disk with
-# the host partition labelled LABEL, boot it with APPEND added to the
-# command line, and check the things every boot must satisfy.
-boot_disk() {
-  local label=$1 append=$2 stop=${3:-}
-  shift $(($# < 3 ? $# : 3))
-  make_disk "$disk" "$label" "$hostpart"
+# boot_again APPEND [STOP_PATTERN [EXTRA_DISK...]]: boot the disk as the
+# last boot or the CLI left it, with APPEND added to the command line, and
+# check the things every boot must satisfy.
+boot_again() {
+  local append=$1 stop=${2:-}
+  shift $(($# < 2 ? $# : 2))
   # Stop early on a panic or an init that gives up, whatever was expected:
   # the assertions then say what went wrong.
   local pattern="$PANIC|$NOTHING"
   [[ -n $stop ]] && pattern="$pattern|$stop"
   run_vm "$log" "$BOOT_LIMIT" "$pattern" "$append" "$disk" "$@"
-  say "VM: $VM_RESULT after ${VM_SECONDS}s"
-  grep -E 'imgroot-init: |IMGROOT-TEST' "$log" | sed 's/^/  | /' || true
-  expect_no_log "$PANIC" "the kernel did not panic"
-  [[ $VM_RESULT != timeout ]] || fail "the VM was still running after ${BOOT_LIMIT}s"
-}
-
-# boot_again APPEND: boot the disk as the last boot or the CLI left it.
-boot_again() {
-  local pattern="$PANIC|$NOTHING"
-  run_vm "$log" "$BOOT_LIMIT" "$pattern" "$1" "$disk"
-  say "VM: $VM_RESULT after ${VM_SECONDS}s"
-  grep -E 'imgroot-init: |IMGROOT-TEST' "$log" | sed 's/^/  | /' || true
-  expect_no_log "$PANIC" "the kernel did not panic"
-  [[ $VM_RESULT != timeout ]] || fail "the VM was still running after ${BOOT_LIMIT}s"
+  check_boot 'imgroot-init: |IMGROOT-TEST'
 }
 
 # offline_cli VERB ARGS...: run `imgroot VERB --hostpart MNT ARGS...` on the
@@ -277,34 +264,6 @@ offline_cli() {
   fi
   losetup -d "$dev"
   ((rc == 0)) || fail "imgroot $* failed (exit $rc)"
-}
-
-expect_booted() {
-  [[ $VM_RESULT == "exited 0" ]] ||
-    fail "expected image $1 to boot and power off; the VM ended with: $VM_RESULT"
-  expect_log "IMGROOT-TEST booted=$1 pid=1\$" "image $1 booted, its init running as PID 1"
-  local others
-  others=$(grep -o 'IMGROOT-TEST booted=[^ ]*' "$log" | grep -vx "IMGROOT-TEST booted=$1" || true)
-  [[ -z $others ]] || fail "another image booted too: $others"
-}
-
-# expect_host NAME=IMAGE...: after the boot, the host partition holds
-# exactly these image files and flags, and each is the named test image.
-expect_host() {
-  local fs=$work/hostpart-after.img want=() got pair file image actual
-  extract_hostpart "$disk" "$fs"
-  say "host partition after the boot:"
-  debugfs -R 'ls -l /' "$fs" 2>/dev/null | sed 's/^/  | /' >&2
-  for pair in "$@"; do want+=("${pair%%=*}"); done
-  got=$(hostpart_names "$fs" | grep -E '^(\.?hn-root|system-revert)' || true)
-  [[ $got == "$(printf '%s\n' "${want[@]}" | sort)" ]] ||
-    fail "host partition holds [$(echo "$got" | tr '\n' ' ')], expected [${want[*]}]"
-  for pair in "$@"; do
-    file=${pair%%=*} image=${pair#*=}
-    actual=$(image_name "$fs" "$file")
-    [[ $actual == "$image" ]] || fail "$file is image $actual, expected $image"
-    say "ok: $file is image $image"
-  done
 }
 
 # expect_clean_shutdown FILE...: the host partition as the guest left it,
@@ -360,19 +319,6 @@ expect_still_running() {
   say "ok: the VM stayed up after imgroot-init gave up (killed by the test)"
 }
 
-expect_log() {
-  grep -Eq -- "$1" "$log" || fail "$2: no line matching /$1/ in the console log"
-  say "ok: $2"
-}
-
-expect_no_log() {
-  if grep -Eq -- "$1" "$log"; then
-    grep -E -- "$1" "$log" | head -n 5 >&2
-    fail "$2: found /$1/ in the console log"
-  fi
-  say "ok: $2"
-}
-
 # expect_waited_less_than SECONDS PATTERN WHAT: the line matching PATTERN
 # came less than SECONDS after the kernel started /init (printk times; the
 # check is skipped when the lines carry none).
@@ -389,21 +335,13 @@ expect_waited_less_than() {
   say "ok: $3 ($start -> $end s)"
 }
 
-fail() {
-  say "FAIL [boot.$scenario]: $*"
-  exit 1
-}
-
 # ------------------------------------------------------------ main
 
-if [[ ${1:-} == --list ]]; then
-  printf '%s\n' "${SCENARIOS[@]}"
-  exit 0
-fi
+list_scenarios "$@"
 [[ $# -eq 1 ]] || die "usage: $0 SCENARIO (one of: ${SCENARIOS[*]})"
 scenario=$1
-declare -F "scenario_$scenario" >/dev/null ||
-  die "unknown scenario '$scenario' (one of: ${SCENARIOS[*]})"
+check_scenario "$scenario"
+TEST_NAME=boot.$scenario
 
 need_commands qemu-system-x86_64 timeout mkfs.ext4 mkfs.vfat sgdisk partx dd debugfs e2fsck
 load_kernel_env
@@ -411,25 +349,10 @@ load_kernel_env
   die "no test initramfs $(shared_initramfs) (run tests/qemu/make-initramfs.sh)"
 [[ -s $(shared_image A) ]] || die "no test images in $IMGROOT_TEST_SHARED/images (run tests/qemu/make-images.sh)"
 
-work=$PWD/boot.$scenario
-hostpart=$work/hostpart
-disk=$work/disk.img
+start_work
 log=$work/console.log
-rm -rf "$work"
-mkdir -p "$hostpart"
-
-# On any failure, the whole console log: it is what explains the failure.
-on_exit() {
-  local rc=$?
-  if ((rc != 0)) && [[ -s $log ]]; then
-    say "---- console log ($log) ----"
-    cat "$log" >&2
-    say "---- end of console log ----"
-  fi
-}
-trap on_exit EXIT
 
 "scenario_$scenario"
-say "PASS boot.$scenario"
+say "PASS $TEST_NAME"
 # The disks are large only on paper (sparse); the images in them are not.
 rm -rf "$hostpart" "$work"/*.parts

@@ -11,11 +11,10 @@
 # the serial console and the host partition left behind, as the boot.*
 # tests do for the standalone initramfs: same disks, same expectations.
 set -euo pipefail
-# shellcheck source=tests/qemu/lib.sh
-source "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/qemu/scenario-lib.sh
+source "$(dirname "$0")/../scenario-lib.sh"
 
 BOOT_LIMIT=${IMGROOT_BOOT_TIMEOUT:-120}
-PANIC='Kernel panic'
 # imgroot-init giving up, dracut giving up (die, emergency shell), or
 # systemd's unit failing: stop at once, the assertions say what went wrong.
 GAVE_UP='imgroot-init: .*nothing to boot|dracut: FATAL|Failed to start .*imgroot|emergency mode'
@@ -95,10 +94,6 @@ SCENARIOS=(plain staged revert_flag missing_init_falls_back root_spec no_hostpar
 
 # ------------------------------------------------------------ steps
 
-put() {
-  cp --sparse=always "$images/$1.img" "$hostpart/$2"
-}
-
 # boot_disk LABEL APPEND: make the disk with the host partition labelled
 # LABEL and boot it with APPEND added to the command line (a root= in
 # APPEND comes last, so it wins over root=imgroot).
@@ -106,38 +101,14 @@ boot_disk() {
   local label=$1 append=$2
   make_disk "$disk" "$label" "$hostpart"
   VM_INITRD=$initrd run_vm "$log" "$BOOT_LIMIT" "$PANIC|$GAVE_UP" "root=imgroot $FAIL_FAST $append" "$disk"
-  say "VM: $VM_RESULT after ${VM_SECONDS}s"
-  grep -E 'imgroot-init: |IMGROOT-TEST|dracut: FATAL|imgroot' "$log" | sed 's/^/  | /' || true
-  expect_no_log "$PANIC" "the kernel did not panic"
-  [[ $VM_RESULT != timeout ]] || fail "the VM was still running after ${BOOT_LIMIT}s"
+  check_boot 'imgroot-init: |IMGROOT-TEST|dracut: FATAL|imgroot'
 }
 
+# expect_booted IMAGE: neither imgroot-init nor dracut gave up, and image
+# IMAGE booted (expect_image_booted).
 expect_booted() {
   expect_no_log "$GAVE_UP" "neither imgroot-init nor dracut gave up"
-  [[ $VM_RESULT == "exited 0" ]] ||
-    fail "expected image $1 to boot and power off; the VM ended with: $VM_RESULT"
-  expect_log "IMGROOT-TEST booted=$1 pid=1\$" "image $1 booted, its init running as PID 1"
-  local others
-  others=$(grep -o 'IMGROOT-TEST booted=[^ ]*' "$log" | grep -vx "IMGROOT-TEST booted=$1" || true)
-  [[ -z $others ]] || fail "another image booted too: $others"
-}
-
-# expect_host NAME=IMAGE...: the host partition holds exactly these image
-# files and flags afterwards, each the named test image.
-expect_host() {
-  local fs=$work/hostpart-after.img want=() got pair file image actual
-  extract_hostpart "$disk" "$fs"
-  debugfs -R 'ls -l /' "$fs" 2>/dev/null | sed 's/^/  | /' >&2
-  for pair in "$@"; do want+=("${pair%%=*}"); done
-  got=$(hostpart_names "$fs" | grep -E '^(\.?hn-root|system-revert)' || true)
-  [[ $got == "$(printf '%s\n' "${want[@]}" | sort)" ]] ||
-    fail "host partition holds [$(echo "$got" | tr '\n' ' ')], expected [${want[*]}]"
-  for pair in "$@"; do
-    file=${pair%%=*} image=${pair#*=}
-    actual=$(image_name "$fs" "$file")
-    [[ $actual == "$image" ]] || fail "$file is image $actual, expected $image"
-    say "ok: $file is image $image"
-  done
+  expect_image_booted "$1"
 }
 
 expect_still_running() {
@@ -146,36 +117,14 @@ expect_still_running() {
   say "ok: the VM stayed up in dracut's emergency shell (killed by the test)"
 }
 
-expect_log() {
-  grep -Eq -- "$1" "$log" || fail "$2: no line matching /$1/ in the console log"
-  say "ok: $2"
-}
-
-expect_no_log() {
-  if grep -Eq -- "$1" "$log"; then
-    grep -E -- "$1" "$log" | head -n 5 >&2
-    fail "$2: found /$1/ in the console log"
-  fi
-  say "ok: $2"
-}
-
-fail() {
-  say "FAIL [$test_name]: $*"
-  exit 1
-}
-
 # ------------------------------------------------------------ main
 
-if [[ ${1:-} == --list ]]; then
-  printf '%s\n' "${SCENARIOS[@]}"
-  exit 0
-fi
+list_scenarios "$@"
 [[ $# -eq 2 && ($1 == hooks || $1 == systemd) ]] ||
   die "usage: $0 hooks|systemd SCENARIO (one of: ${SCENARIOS[*]})"
 flavour=$1 scenario=$2
-declare -F "scenario_$scenario" >/dev/null ||
-  die "unknown scenario '$scenario' (one of: ${SCENARIOS[*]})"
-if [[ $flavour == systemd ]]; then test_name=dracut.systemd_$scenario; else test_name=dracut.$scenario; fi
+check_scenario "$scenario"
+if [[ $flavour == systemd ]]; then TEST_NAME=dracut.systemd_$scenario; else TEST_NAME=dracut.$scenario; fi
 
 need_commands qemu-system-x86_64 timeout mkfs.ext4 mkfs.vfat sgdisk partx dd debugfs e2fsck
 load_kernel_env
@@ -184,23 +133,9 @@ images=$IMGROOT_TEST_SHARED/dracut-images
 [[ -s $initrd ]] || die "no dracut initramfs $initrd (run tests/qemu/dracut/build-initramfs.sh $flavour)"
 [[ -s $images/A.img ]] || die "no test images in $images (run tests/qemu/dracut/make-images.sh)"
 
-work=$PWD/$test_name
-hostpart=$work/hostpart
-disk=$work/disk.img
+start_work
 log=$work/console.log
-rm -rf "$work"
-mkdir -p "$hostpart"
-
-on_exit() {
-  local rc=$?
-  if ((rc != 0)) && [[ -s $log ]]; then
-    say "---- console log ($log) ----"
-    cat "$log" >&2
-    say "---- end of console log ----"
-  fi
-}
-trap on_exit EXIT
 
 "scenario_$scenario"
-say "PASS $test_name"
+say "PASS $TEST_NAME"
 rm -rf "$hostpart" "$work"/*.parts

@@ -1,10 +1,11 @@
 # shellcheck shell=bash
 # Helpers for the GRUB boot tests (grub.*): the shared GRUB artefacts, the
 # EFI-BOOT partition written with mtools, and a VM booted through OVMF and
-# GRUB instead of -kernel. Builds on tests/qemu/lib.sh; defines functions only.
+# GRUB instead of -kernel. Builds on tests/qemu/scenario-lib.sh (and so
+# lib.sh); defines functions only.
 
-# shellcheck source=tests/qemu/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=tests/qemu/scenario-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scenario-lib.sh"
 
 # What make-grub-fixtures.sh builds: BOOTX64.EFI and the test images whose
 # /boot holds a real kernel and an initramfs of their own.
@@ -12,6 +13,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 : "${IMGROOT_TOOL:=$REPO_ROOT/build/tools/imgroot}"
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+# The tests keep a console log for each boot: failures name the one they
+# looked at (scenario-lib.sh).
+LOG_PER_BOOT=1
 
 # ovmf_vars FILE: a fresh writable copy of OVMF's variable store.
 ovmf_vars() { cp "$OVMF_VARS" "$1"; }
@@ -74,25 +78,4 @@ run_grub_vm() {
     -drive "file=$disk,format=raw,if=virtio"
   # OVMF and GRUB add escape sequences.
   sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$log"
-}
-
-# ---------------------------------------------------------------- assertions
-# On the console log $log; failures name the test $TEST_NAME.
-
-expect_log() {
-  grep -Eq -- "$1" "$log" || fail "$2: no line matching /$1/ in $log"
-  say "ok: $2"
-}
-
-expect_no_log() {
-  if grep -Eq -- "$1" "$log"; then
-    grep -E -- "$1" "$log" | head -n 5 >&2
-    fail "$2: found /$1/ in $log"
-  fi
-  say "ok: $2"
-}
-
-fail() {
-  say "FAIL [${TEST_NAME:-?}]: $*"
-  exit 1
 }

@@ -146,11 +146,6 @@ SCENARIOS=(current staged_own_kernel revert_flag tries_exhausted_reverts mark_go
 
 # ------------------------------------------------------------ steps
 
-# put IMAGE NAME: a test image as file NAME on the host partition.
-put() {
-  cp --sparse=always "$(grub_image "$1")" "$hostpart/$2"
-}
-
 # stage IMAGE TRIES: `imgroot stage`, offline, onto the host partition and
 # EFI-BOOT folders (the image is checked by type only: --no-inspect).
 stage() {
@@ -200,23 +195,6 @@ expect_env() {
   done
 }
 
-# expect_host NAME=IMAGE...: the host partition holds exactly these images
-# and flags, each the named test image.
-expect_host() {
-  local fs=$work/hostpart-after.img want=() got pair file image actual
-  extract_hostpart "$disk" "$fs"
-  for pair in "$@"; do want+=("${pair%%=*}"); done
-  got=$(hostpart_names "$fs" | grep -E '^(\.?hn-root|system-revert)' || true)
-  [[ $got == "$(printf '%s\n' "${want[@]}" | sort)" ]] ||
-    fail "host partition holds [$(echo "$got" | tr '\n' ' ')], expected [${want[*]}]"
-  for pair in "$@"; do
-    file=${pair%%=*} image=${pair#*=}
-    actual=$(image_name "$fs" "$file")
-    [[ $actual == "$image" ]] || fail "$file is image $actual, expected $image"
-  done
-  say "ok: the host partition holds $*"
-}
-
 # expect_state_good FILE: imgroot/state.json records FILE's image as good.
 expect_state_good() {
   local fs=$work/hostpart-after.img state
@@ -229,15 +207,11 @@ expect_state_good() {
 
 # ------------------------------------------------------------ main
 
-if [[ ${1:-} == --list ]]; then
-  printf '%s\n' "${SCENARIOS[@]}"
-  exit 0
-fi
+list_scenarios "$@"
 [[ $# -eq 1 ]] || die "usage: $0 SCENARIO (one of: ${SCENARIOS[*]})"
 scenario=$1
+check_scenario "$scenario"
 TEST_NAME=grub.$scenario
-declare -F "scenario_$scenario" >/dev/null ||
-  die "unknown scenario '$scenario' (one of: ${SCENARIOS[*]})"
 
 need_commands grub-script-check
 [[ -x $IMGROOT_TOOL ]] || die "the imgroot CLI $IMGROOT_TOOL is not built"
@@ -249,26 +223,12 @@ if [[ $scenario != snippet_script_check ]]; then
     die "no GRUB test fixtures in $IMGROOT_GRUB_SHARED (run tests/qemu/grub/make-grub-fixtures.sh)"
 fi
 
-work=$PWD/grub.$scenario
-hostpart=$work/hostpart
+images=$IMGROOT_GRUB_SHARED/images
+start_work
 esp=$work/esp
-disk=$work/disk.img
 vars=$work/vars.fd
-log=/dev/null
-rm -rf "$work"
-mkdir -p "$hostpart" "$esp/grub"
-
-# On a failure, the console log of the boot that failed.
-on_exit() {
-  local rc=$?
-  if ((rc != 0)) && [[ -s $log ]]; then
-    say "---- console log ($log) ----"
-    cat "$log" >&2
-    say "---- end of console log ----"
-  fi
-}
-trap on_exit EXIT
+mkdir -p "$esp/grub"
 
 "scenario_$scenario"
-say "PASS grub.$scenario"
+say "PASS $TEST_NAME"
 rm -rf "$hostpart" "$work"/*.parts "$work"/hostpart-after.img*

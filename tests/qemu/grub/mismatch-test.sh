@@ -15,10 +15,12 @@
 # 4. the same: the marker says it rebooted already; it boots anyway, with
 #    an error line, and removes the marker. No reboot loop.
 set -euo pipefail
-# shellcheck source=tests/qemu/grub/grub-lib.sh
-source "$(dirname "$0")/grub-lib.sh"
+# shellcheck source=tests/qemu/scenario-lib.sh
+source "$(dirname "$0")/../scenario-lib.sh"
 
 TEST_NAME=boot.image_mismatch_reboots_once
+# A console log for each boot: failures name the one they looked at.
+LOG_PER_BOOT=1
 BOOT_LIMIT=${IMGROOT_BOOT_TIMEOUT:-120}
 MARKER=imgroot/kernel-mismatch-reboot
 
@@ -27,20 +29,7 @@ load_kernel_env
 [[ -s $(shared_initramfs) ]] || die "no test initramfs $(shared_initramfs) (run tests/qemu/make-initramfs.sh)"
 [[ -s $(shared_image A) ]] || die "no test images (run tests/qemu/make-images.sh)"
 
-work=$PWD/$TEST_NAME
-hostpart=$work/hostpart
-disk=$work/disk.img
-log=/dev/null
-rm -rf "$work"
-mkdir -p "$hostpart"
-on_exit() {
-  local rc=$?
-  if ((rc != 0)) && [[ -s $log ]]; then
-    say "---- console log ($log) ----"
-    cat "$log" >&2
-  fi
-}
-trap on_exit EXIT
+start_work
 
 # boot N APPEND: the Nth boot of the disk with -kernel/-initrd.
 boot() {
@@ -59,8 +48,8 @@ marker_present() {
   debugfs -R "stat /$MARKER" "$fs" 2>/dev/null | grep -q 'Type: regular'
 }
 
-cp --sparse=always "$(shared_image A)" "$hostpart/hn-root.img"
-cp --sparse=always "$(shared_image B)" "$hostpart/hn-root-new.img"
+put A hn-root.img
+put B hn-root-new.img
 make_disk "$disk" hostpart "$hostpart"
 
 boot 1 "imgroot.image=hn-root.img"

@@ -36,15 +36,7 @@ log=/dev/null
 rm -rf "$work"
 mkdir -p "$work"
 
-on_exit() {
-  local rc=$?
-  if ((rc != 0)) && [[ -s $log ]]; then
-    say "---- console log ($log) ----"
-    cat "$log" >&2
-    say "---- end of console log ----"
-  fi
-}
-trap on_exit EXIT
+trap print_log_on_failure EXIT
 
 # partition_field N FIELD: a line of `sgdisk -i N` ("Partition name", ...).
 partition_field() {
