@@ -42,8 +42,8 @@ struct HostArgs {
   std::optional<int> exit_now;
 };
 
-HostArgs parse_host(const std::string& what, const std::vector<std::string>& args,
-                    bool with_root, bool with_json, bool with_paths) {
+// The options of the actions: --root for show and capture, --json for show.
+po::options_description host_options(bool with_root, bool with_json) {
   po::options_description options;
   add_hostpart_option(options);
   if (with_root)
@@ -51,6 +51,12 @@ HostArgs parse_host(const std::string& what, const std::vector<std::string>& arg
                           "the root filesystem the paths are in (default: /)");
   if (with_json)
     options.add_options()("json", po::bool_switch(), "print JSON (docs/host-identity.md)");
+  return options;
+}
+
+HostArgs parse_host(const std::string& what, const std::vector<std::string>& args,
+                    bool with_root, bool with_json, bool with_paths) {
+  po::options_description options = host_options(with_root, with_json);
   po::positional_options_description positional;
   if (with_paths) {
     options.add_options()("path", po::value<std::vector<std::string>>()->required()->value_name("PATH"),
@@ -136,8 +142,15 @@ int run_host(const std::vector<std::string>& args) {
   if (what == "capture") return run_capture(rest);
   if (what == "forget") return run_forget(rest);
   if (what == "--help" || what == "-h") {
+    // Every option of every action, so that one help page (and the man page
+    // and completion made from it) has them all.
+    po::options_description all("Options");
+    all.add_options()("help,h", "show this help and exit");
+    all.add(host_options(true, true));
     std::cout << "Usage: imgroot " << kUsage << "\n\n" << kDescription
-              << "\n\n'imgroot host show --help' (capture, forget) lists the options.\n";
+              << "\n\n--root: show and capture; --json: show. 'imgroot host ACTION --help' "
+                 "has each action's own.\n\n"
+              << all;
     return kExitOk;
   }
   return host_usage_error("unknown action " + quoted(what) + "; use show, capture or forget");
