@@ -11,4 +11,6 @@ build=${IMGROOT_BUILD:-$top/build}
 cmake -S "$top" -B "$build" -DIMGROOT_WERROR=ON
 cmake --build "$build" -j "$(nproc)"
 cd "$build"
-ctest --output-on-failure --timeout 600 "$@"
+# In parallel: the VMs still boot one at a time (RESOURCE_LOCK qemu), and the
+# other tests and the fixtures' builds use the cores a TCG VM leaves idle.
+ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"
