@@ -10,22 +10,13 @@
 #include <cstdlib>
 
 #include "diff_support.h"
+#include "root_support.h"
 
 using namespace imgroot::test;
 
 namespace {
 
-bool can_mount_images() {
-  if (::geteuid() != 0) {
-    WARN("skipped: this test needs root");
-    return false;
-  }
-  if (::access("/dev/loop-control", F_OK) != 0) {
-    WARN("skipped: this machine has no loop devices (/dev/loop-control)");
-    return false;
-  }
-  return true;
-}
+bool can_mount_images() { return have_root_and_loop_devices(); }
 
 void node(const std::string& path, mode_t type, unsigned major, unsigned minor) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

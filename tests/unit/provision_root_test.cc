@@ -14,6 +14,7 @@
 #include "grub/env.h"
 #include "provision/parted.h"
 #include "provision/partitions.h"
+#include "root_support.h"
 #include "stage_support.h"
 #include "system/fd.h"
 #include "system/loop.h"
@@ -27,16 +28,8 @@ namespace {
 constexpr std::uint64_t MiB = provision::kMiB;
 
 bool can_provision() {
-  if (::geteuid() != 0) {
-    WARN("skipped: this test needs root");
-    return false;
-  }
-  if (::access("/dev/loop-control", F_OK) != 0) {
-    WARN("skipped: this machine has no loop devices (/dev/loop-control)");
-    return false;
-  }
-  REQUIRE(::unshare(CLONE_NEWNS) == 0);
-  REQUIRE(make_private_recursive("/"));
+  if (!have_root_and_loop_devices()) return false;
+  enter_private_mount_namespace();
   return true;
 }
 

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "stage/stage.h"
+#include "root_support.h"
 #include "stage_support.h"
 #include "state/hostpart.h"
 #include "state/state_file.h"
@@ -29,16 +30,8 @@ using namespace imgroot::test;
 namespace {
 
 bool can_loop_mount() {
-  if (::geteuid() != 0) {
-    WARN("skipped: this test needs root");
-    return false;
-  }
-  if (::access("/dev/loop-control", F_OK) != 0) {
-    WARN("skipped: this machine has no loop devices (/dev/loop-control)");
-    return false;
-  }
-  REQUIRE(::unshare(CLONE_NEWNS) == 0);
-  REQUIRE(make_private_recursive("/"));
+  if (!have_root_and_loop_devices()) return false;
+  enter_private_mount_namespace();
   return true;
 }
 

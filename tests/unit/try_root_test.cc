@@ -12,6 +12,7 @@
 #include <chrono>
 #include <thread>
 
+#include "root_support.h"
 #include "stage_support.h"
 #include "system/mount.h"
 
@@ -21,20 +22,12 @@ using namespace imgroot::test;
 namespace {
 
 bool can_try() {
-  if (::geteuid() != 0) {
-    WARN("skipped: this test needs root");
-    return false;
-  }
-  if (::access("/dev/loop-control", F_OK) != 0) {
-    WARN("skipped: this machine has no loop devices (/dev/loop-control)");
-    return false;
-  }
+  if (!have_root_and_loop_devices()) return false;
   if (::access("/bin/busybox", X_OK) != 0) {
     WARN("skipped: no /bin/busybox (busybox-static) to build the test image with");
     return false;
   }
-  REQUIRE(::unshare(CLONE_NEWNS) == 0);
-  REQUIRE(make_private_recursive("/"));
+  enter_private_mount_namespace();
   return true;
 }
 
