@@ -2,32 +2,18 @@
 // section 1 describes it.
 #include <unistd.h>
 
-#include <csignal>
 #include <iostream>
 
 #include "base/bytes.h"
 #include "grub_settings.h"
 #include "progress.h"
 #include "provision/provision.h"
+#include "stop_signals.h"
 #include "verbs.h"
 
 namespace imgroot::cli {
 
 namespace {
-
-volatile std::sig_atomic_t g_interrupted = 0;
-
-void on_signal(int) { g_interrupted = 1; }
-
-// Ctrl-C, kill and a closed terminal stop the work at the next step (or
-// the next chunk of the image copy); the loop device and the mount go with
-// the process anyway.
-void catch_stop_signals() {
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) (void)::sigaction(sig, &sa, nullptr);  // cannot fail for these
-}
 
 const char* kDescription =
     "Turn DISK (a whole block device, or a disk image file) into a bootable imgroot\n"
@@ -106,14 +92,14 @@ int run_provision(const std::vector<std::string>& args) {
                                       "Check the plan above and run again with --yes"));
   std::cout.flush();
 
-  catch_stop_signals();
+  const auto* stop_requested = catch_stop_signals();
   provision::Provisioned done;
   {
     ProgressBar bar("copying");
     provision::Progress progress;
     progress.step = [](const std::string& step) { std::cout << step << std::endl; };
     progress.copy.progress = [&bar](std::uint64_t n, std::uint64_t total) { bar.update(n, total); };
-    progress.copy.cancel = &g_interrupted;
+    progress.copy.cancel = stop_requested;
     auto result = provision::carry_out(*plan, *grub_cfg, paths, progress);
     if (!result) return refuse(what, std::move(result.error()));
     done = std::move(*result);

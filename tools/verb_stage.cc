@@ -1,5 +1,4 @@
 // imgroot stage IMAGE: check an image and copy it in as hn-root-new.img.
-#include <csignal>
 #include <iostream>
 
 #include "base/bytes.h"
@@ -8,25 +7,12 @@
 #include "hostpart_option.h"
 #include "progress.h"
 #include "stage/stage.h"
+#include "stop_signals.h"
 #include "verbs.h"
 
 namespace imgroot::cli {
 
 namespace {
-
-volatile std::sig_atomic_t g_interrupted = 0;
-
-void on_signal(int) { g_interrupted = 1; }
-
-// Ctrl-C, kill and a closed terminal stop the copy between two chunks; the
-// partial copy is then removed and nothing else has changed. No SA_RESTART,
-// so a blocked read returns and the flag is seen at once.
-void catch_stop_signals() {
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) (void)::sigaction(sig, &sa, nullptr);  // cannot fail for these
-}
 
 const char* kDescription =
     "Check IMAGE (a regular file holding a filesystem with an executable /sbin/init,\n"
@@ -115,17 +101,17 @@ int run_stage(const std::vector<std::string>& args) {
   // A wrong --esp is found before the copy, not after it.
   if (auto esp = open_esp_option(vars); !esp) return report(std::move(esp.error()).context(what));
 
-  catch_stop_signals();
+  const auto* stop_requested = catch_stop_signals();
   stage::Staged staged;
   {
     ProgressBar bar("copying");
     stage::CopyControl control;
     control.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
-    control.cancel = &g_interrupted;
+    control.cancel = stop_requested;
     control.hash_reflink = vars["hash"].as<bool>();
     auto result = stage::stage_image(hostpart->dir.get(), request, control);
     if (!result) {
-      if (g_interrupted) return report(Error::plain(what + ": interrupted; nothing was staged"));
+      if (*stop_requested) return report(Error::plain(what + ": interrupted; nothing was staged"));
       return report(std::move(result.error()).context(what));
     }
     staged = std::move(*result);
