@@ -101,29 +101,26 @@ Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
 // What every root gets besides the image: the data directory on the host
 // partition with /data0 pointing to it (in the image, or in its overlay),
 // and no overlay layers of images that are gone.
-void furnish_root(int hostpart, const std::string& root_dir) {
+void furnish_root(int hostpart, int root) {
   overlay_layer::prune(hostpart, warn);
   if (::mkdirat(hostpart, host_files::kDataDir, 0755) < 0 && errno != EEXIST)
     warn("cannot create " + std::string(host_files::kDataDir) + "/ on the host partition: " +
          std::strerror(errno));
-  auto root = Fd::open_dir(root_dir);
-  if (!root) return warn(root.error().message);
   const std::string target = "/hostpart/" + std::string(host_files::kDataDir);
-  if (::symlinkat(target.c_str(), root->get(), "data0") == 0) return;
-  if (errno == EEXIST) return;  // the image has its own /data0: not ours to replace
-  warn("cannot create /data0 -> " + target + " in the image: " + std::strerror(errno) +
-       (errno == EROFS ? " (a read-only root without imgroot.overlay=)" : ""));
+  if (::symlinkat(target.c_str(), root, "data0") == 0) return;
+  const int e = errno;
+  if (e == EEXIST) return;  // the image has its own /data0: not ours to replace
+  warn("cannot create /data0 -> " + target + " in the image: " + std::strerror(e) +
+       (e == EROFS ? " (a read-only root without imgroot.overlay=)" : ""));
 }
 
 // The host's own files (imgroot/host/) over the image's: the image is the
 // class, the host partition knows which host this is.
-void apply_identity(int hostpart, const std::string& root_dir) {
+void apply_identity(int hostpart, int root) {
   auto identity = host_identity::open_identity_dir(hostpart);
   if (!identity) return warn("host identity not applied: " + identity.error().message);
   if (!*identity) return;  // none captured yet: the image's defaults
-  auto root = Fd::open_dir(root_dir);
-  if (!root) return warn("host identity not applied: " + root.error().message);
-  auto report = host_identity::apply_host_identity((*identity)->get(), root->get(), warn);
+  auto report = host_identity::apply_host_identity((*identity)->get(), root, warn);
   info("host identity: " + std::to_string(report.applied) + " files applied, " +
        std::to_string(report.unchanged) + " already in place" +
        (report.warnings ? ", " + std::to_string(report.warnings) + " not applied" : ""));
@@ -170,8 +167,12 @@ Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir
   if (!root) return std::unexpected(root.error());
   info("mounted " + std::string(host_files::kCurrent) + " (" + root->fs_type + ") from " +
        root->loop.path());
-  furnish_root(hostpart->get(), root_dir);
-  apply_identity(hostpart->get(), root_dir);
+  if (auto root_fd = Fd::open_dir(root_dir)) {
+    furnish_root(hostpart->get(), root_fd->get());
+    apply_identity(hostpart->get(), root_fd->get());
+  } else {
+    warn(root_fd.error().message + "; no /data0 and no host identity in the image");
+  }
   return PreparedRoot{std::move(given_up), std::move(*hostpart_mount), std::move(*root)};
 }
 

@@ -132,11 +132,13 @@ bool started_as_shutdown_program(const char* argv0) {
   ::sync();
   info(clean ? "shutdown: everything unmounted" : "shutdown: not everything could be unmounted");
 
-  if (reboot_command(verb) == RB_KEXEC) {
+  int command = reboot_command(verb);
+  if (command == RB_KEXEC) {
     (void)::reboot(RB_KEXEC);  // returns only when no kernel was loaded for kexec
     warn("shutdown: kexec failed (" + std::string(std::strerror(errno)) + "); rebooting");
+    command = RB_AUTOBOOT;
   }
-  (void)::reboot(verb == "kexec" ? RB_AUTOBOOT : reboot_command(verb));
+  (void)::reboot(command);
   rescue("shutdown: reboot(2) failed: " + std::string(std::strerror(errno)));
 }
 
