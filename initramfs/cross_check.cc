@@ -45,26 +45,29 @@ Status leave_marker(int hostpart, const std::string& why) {
 void cross_check_kernel(int hostpart, const BootConfig& config, const std::string& chosen) {
   // No imgroot.image=: the kernel did not come from an image; nothing to check.
   if (!config.image) return;
-  auto marked = marker_exists(hostpart);
-  const bool rebooted = marked && *marked;
   if (*config.image == chosen) {
-    if (rebooted) {
+    auto marked = marker_exists(hostpart);
+    if (marked && *marked) {
       info("after the reboot GRUB loaded the kernel of " + chosen + ", as the rules choose");
       remove_marker(hostpart);
     }
     return;
   }
+  reboot_once_for_kernel(hostpart, "GRUB loaded the kernel of " + *config.image +
+                                       " but the rules choose " +
+                                       (chosen.empty() ? "no image" : chosen));
+}
 
-  const std::string what = "GRUB loaded the kernel of " + *config.image +
-                           " but the rules choose " + (chosen.empty() ? "no image" : chosen);
-  if (rebooted) {
-    error(what + ", again after rebooting for it: booting anyway; this kernel may not match "
-                 "the image's modules");
+void reboot_once_for_kernel(int hostpart, const std::string& why) {
+  auto marked = marker_exists(hostpart);
+  if (marked && *marked) {
+    error(why + ", again after rebooting for it: booting anyway; this kernel may not match "
+                "the image's modules");
     remove_marker(hostpart);
     return;
   }
-  warn(what + ": rebooting once so that GRUB loads the kernel of the image that boots");
-  if (auto st = leave_marker(hostpart, what); !st) {
+  warn(why + ": rebooting once so that GRUB loads the kernel of the image that boots");
+  if (auto st = leave_marker(hostpart, why); !st) {
     // Without the marker the next boot could not tell it rebooted already.
     error("cannot record the reboot (" + st.error().message +
           "): booting anyway; this kernel may not match the image's modules");

@@ -23,4 +23,10 @@ inline constexpr const char* kMismatchMarker = "kernel-mismatch-reboot";
 // leftover marker. Returns whenever the boot should go on.
 void cross_check_kernel(int hostpart, const BootConfig& config, const std::string& chosen);
 
+// The running kernel is not the booting image's own ('why' says how that
+// came about): reboot once, with the marker against loops, so that GRUB
+// loads the right one; the second time, say so and return. Also returns
+// when the reboot cannot be recorded or made: the boot goes on.
+void reboot_once_for_kernel(int hostpart, const std::string& why);
+
 }  // namespace imgroot::init

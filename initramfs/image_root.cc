@@ -82,8 +82,16 @@ Result<ImageRoot> mount_image(const ImageFile& source, const BootConfig& config,
   const std::string& image = source.image;
   const bool overlay = config.overlay != Overlay::kNone;
   const bool read_only = config.read_only || overlay;
-  auto file = Fd::open_at(hostpart_dir, image, read_only ? O_RDONLY : O_RDWR);
+  // Never through a link, never blocking on a FIFO: only a regular file is
+  // an image (rotation sets anything else aside before this).
+  auto file = Fd::open_at(hostpart_dir, image,
+                          (read_only ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_NONBLOCK);
   if (!file) return std::unexpected(file.error());
+  struct stat file_st {};
+  if (::fstat(file->get(), &file_st) < 0) return fail_errno("stat " + quoted(image));
+  if (!S_ISREG(file_st.st_mode)) return fail(quoted(image) + " is not a regular file");
+  // The loop device reads through this file: with ordinary, blocking I/O.
+  if (::fcntl(file->get(), F_SETFL, 0) < 0) return fail_errno("clear O_NONBLOCK on " + quoted(image));
 
   auto type = probe_filesystem_type(file->get());
   if (!type) return std::unexpected(type.error());

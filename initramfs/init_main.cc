@@ -66,6 +66,7 @@ Result<Mount> find_and_mount_hostpart(const BootConfig& config) {
 }
 
 void log_outcome(const rotation::Outcome& outcome) {
+  for (const auto& line : outcome.ignored) warn(line);
   for (const auto& step : outcome.steps) info("rotation: " + step);
   if (outcome.dropped_stale_flag)
     warn(std::string("a revert was requested but there is no ") + host_files::kOld +
@@ -95,6 +96,11 @@ Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
     if (!fallen) return std::unexpected(std::move(fallen.error()).context("fall back"));
     for (const auto& step : fallen->steps) info("fall back: " + step);
     if (auto st = checkpoint_filesystem(hostpart); !st) warn(st.error().message);
+    // The kernel that runs came with the image just given up; the image
+    // that boots now has its own, with the modules its root expects.
+    if (config.image)
+      reboot_once_for_kernel(hostpart, "the kernel of " + *config.image +
+                                           " runs, but its image cannot be booted");
   }
 }
 
@@ -142,22 +148,13 @@ Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir
   auto hostpart = Fd::open_dir(kHostpartMount);
   if (!hostpart) return std::unexpected(hostpart.error());
 
-  bool renamed = false;
-  if (config.unstage) {
-    // GRUB gave up the staged image: its boot trial ended before it booted.
-    auto dropped = rotation::discard_staged(hostpart->get());
-    if (!dropped)
-      return std::unexpected(std::move(dropped.error()).context("give up the staged image"));
-    for (const auto& step : dropped->steps) info("imgroot.unstage: " + step);
-    renamed = !dropped->steps.empty();
-  }
-  auto outcome = rotation::rotate(hostpart->get(), config.revert);
-  if (!outcome) return std::unexpected(std::move(outcome.error()).context("rotate images"));
+  auto outcome = rotation::rotate_at_boot(hostpart->get(), config);
+  if (!outcome) return std::unexpected(outcome.error());
   log_outcome(*outcome);
   // GRUB reads the disk without replaying the journal: make the renames
   // visible to it before anything else can go wrong. (Without renames there
   // is nothing GRUB needs, and a checkpoint costs a journal commit.)
-  if (renamed || !outcome->steps.empty()) {
+  if (!outcome->steps.empty()) {
     if (auto st = checkpoint_filesystem(hostpart->get()); !st) warn(st.error().message);
   }
   cross_check_kernel(hostpart->get(), config, outcome->chosen);

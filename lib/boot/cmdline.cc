@@ -1,5 +1,6 @@
 #include "boot/cmdline.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "boot/host_files.h"
@@ -62,6 +63,13 @@ class Parser {
       if (!has_value || value == "1" || value == "yes" || value == "true") c.unstage = true;
       else if (value == "0" || value == "no" || value == "false") c.unstage = false;
       else warn(key, value, "off");
+    } else if (key == "imgroot.broken") {
+      if (boot_name(value)) {
+        if (std::find(c.broken.begin(), c.broken.end(), value) == c.broken.end())
+          c.broken.push_back(value);
+      } else {
+        result.warnings.push_back(key + "=" + value + ": not " + names() + "; ignored");
+      }
     } else if (key == "imgroot.overlay") {
       if (value == "tmpfs") c.overlay = Overlay::kTmpfs;
       else if (value == "persistent") c.overlay = Overlay::kPersistent;
@@ -99,16 +107,23 @@ class Parser {
     return false;
   }
 
-  void image(const std::string& key, const std::string& value) {
+  static bool boot_name(const std::string& value) {
     using namespace host_files;
-    for (const char* name : {kCurrent, kNew, kOld}) {
-      if (value == name) {
-        result.config.image = value;
-        return;
-      }
+    return value == kCurrent || value == kNew || value == kOld;
+  }
+
+  static std::string names() {
+    using namespace host_files;
+    return std::string(kCurrent) + ", " + kNew + " or " + kOld;
+  }
+
+  void image(const std::string& key, const std::string& value) {
+    if (boot_name(value)) {
+      result.config.image = value;
+      return;
     }
-    result.warnings.push_back(key + "=" + value + ": not " + kCurrent + ", " + kNew + " or " +
-                              kOld + "; not cross-checking the image");
+    result.warnings.push_back(key + "=" + value + ": not " + names() +
+                              "; not cross-checking the image");
   }
 
   void warn(const std::string& key, const std::string& value, const std::string& fallback) {

@@ -21,6 +21,10 @@ struct BootConfig {
   // for it when the staged image used up its boot trial without becoming
   // current; docs/grub.md).
   bool unstage = false;
+  // imgroot.broken=FILE (may be repeated): GRUB could not load a kernel
+  // from FILE this boot and booted the next image by the rules; the init
+  // sets FILE aside so that it chooses the same (docs/grub.md).
+  std::vector<std::string> broken;
   Overlay overlay = Overlay::kNone;
   int timeout_seconds = 30;
   std::string init = "/sbin/init";

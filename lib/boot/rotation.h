@@ -12,10 +12,15 @@
 #include <vector>
 
 #include "base/error.h"
+#include "boot/cmdline.h"
 
 namespace imgroot::rotation {
 
-// What is on the host partition, as far as rotation cares.
+// What is on the host partition, as far as rotation cares. An image name
+// counts only when it is a regular file: a directory, symlink, FIFO, device
+// or mount point under an image name is no image (GRUB's `-f` is false for
+// a directory, and the init never follows a link or opens a FIFO), and
+// rotate() sets such an entry aside before it reads the state.
 struct HostState {
   bool current = false;
   bool staged = false;  // hn-root-new.img
@@ -58,16 +63,39 @@ struct Outcome {
   std::string chosen;               // boot_choice() before rotating: the file GRUB loaded
   std::vector<std::string> steps;   // what was done, for the log
   bool dropped_stale_flag = false;  // system-revert without an old image to go back to
+  // Entries under an image name that are no image and could not be set
+  // aside (they stay, and are ignored), one line each for the log.
+  std::vector<std::string> ignored;
 };
 
-// Read the state, plan and apply. After success, hn-root.img is the image to
-// boot. The caller checkpoints the filesystem afterwards.
+// Set aside what is no image, read the state, plan and apply. After
+// success, hn-root.img is the image to boot. The caller checkpoints the
+// filesystem afterwards.
+//
+// Setting aside: an entry under hn-root-new.img, hn-root.img or
+// hn-root-old.img that is not a regular file of the host partition takes
+// the name hn-root-broken.img (what was there before is replaced: an image
+// kept for inspection is worth less than a node that boots); where even
+// that fails (a non-empty directory under the broken name, a mount point),
+// it is ignored. A staged name that is a second link to the current image
+// is dropped: there is nothing to upgrade to.
 Result<Outcome> rotate(int hostpart_dir, bool revert_requested, CrashAfter* crash = nullptr);
 
-// Give up the staged image (imgroot.unstage=1: it used up its boot trial
-// before it ever became current): hn-root-new.img becomes
-// hn-root-broken.img in one durable rename. Nothing to do without one.
+// Give up the image 'name' (one of hn-root-new.img, hn-root.img,
+// hn-root-old.img) before rotating: its boot trial ended before it became
+// current (imgroot.unstage=1), or GRUB could not load its kernel
+// (imgroot.broken=). It becomes hn-root-broken.img in one durable rename, and
+// every other image name of the same file goes with it. The rotation that
+// follows then boots the next image by the rules. Nothing to do without one.
+Result<Outcome> set_aside(int hostpart_dir, const std::string& name, CrashAfter* crash = nullptr);
+
+// set_aside(hn-root-new.img).
 Result<Outcome> discard_staged(int hostpart_dir, CrashAfter* crash = nullptr);
+
+// What the init does at boot: set aside what GRUB gave up (imgroot.unstage=1,
+// imgroot.broken=), then rotate(), with the steps of all of it.
+Result<Outcome> rotate_at_boot(int hostpart_dir, const BootConfig& config,
+                               CrashAfter* crash = nullptr);
 
 // Give up on hn-root.img (it cannot be booted): it becomes hn-root-broken.img
 // and hn-root-old.img becomes current. Fails when there is no old image.

@@ -58,6 +58,20 @@ function imgroot_rules {
   fi
 }
 
+# imgroot_present FILE: imgroot_present=yes when FILE is on the host
+# partition and GRUB has not failed to load its kernel in this boot.
+function imgroot_present {
+  set imgroot_present=no
+  if [ -f "($imgroot_hp)/$1" ]; then
+    set imgroot_present=yes
+  fi
+  if [ "$1" = "$imgroot_unloadable_1" ]; then
+    set imgroot_present=no
+  elif [ "$1" = "$imgroot_unloadable_2" ]; then
+    set imgroot_present=no
+  fi
+}
+
 # imgroot_give_up FILE: what boots instead of FILE when FILE is given up
 # (its tries are used up, or GRUB cannot load it). Sets imgroot_next, its
 # extra arguments imgroot_next_args and the trial phase imgroot_next_trial:
@@ -70,23 +84,29 @@ function imgroot_give_up {
   set imgroot_next_args=""
   set imgroot_next_trial=""
   if [ "$1" = @NEW@ ]; then
-    if [ -f "($imgroot_hp)/@CUR@" ]; then
+    imgroot_present @CUR@
+    if [ "$imgroot_present" = yes ]; then
       set imgroot_next=@CUR@
-    elif [ -f "($imgroot_hp)/@OLD@" ]; then
-      set imgroot_next=@OLD@
+    else
+      imgroot_present @OLD@
+      if [ "$imgroot_present" = yes ]; then
+        set imgroot_next=@OLD@
+      fi
     fi
     if [ -n "$imgroot_next" ]; then
       set imgroot_next_args=imgroot.unstage=1
       set imgroot_next_trial=discarding
     fi
   elif [ "$1" = @CUR@ ]; then
-    if [ -f "($imgroot_hp)/@OLD@" ]; then
+    imgroot_present @OLD@
+    if [ "$imgroot_present" = yes ]; then
       set imgroot_next=@OLD@
       set imgroot_next_args=imgroot.revert=1
       set imgroot_next_trial=reverting
     fi
   elif [ "$1" = @OLD@ ]; then
-    if [ -f "($imgroot_hp)/@CUR@" ]; then
+    imgroot_present @CUR@
+    if [ "$imgroot_present" = yes ]; then
       set imgroot_next=@CUR@
     fi
   fi
@@ -184,11 +204,63 @@ function imgroot_commit {
 
 # imgroot_load FILE ARGS LOOP: load the kernel and initramfs inside FILE
 # through the loop device LOOP, telling the init which file they came from.
+# imgroot_loaded=yes when both loaded.
 function imgroot_load {
+  set imgroot_loaded=no
   echo "imgroot: loading $1 $2"
-  loopback "$3" "($imgroot_hp)/$1"
-  linux "($3)/boot/kernel" "imgroot.image=$1" $2 panic=@PANIC@ $imgroot_cmdline
-  initrd "($3)/boot/initramfs"
+  if loopback "$3" "($imgroot_hp)/$1"; then
+    if linux "($3)/boot/kernel" "imgroot.image=$1" $2 panic=@PANIC@ $imgroot_cmdline; then
+      if initrd "($3)/boot/initramfs"; then
+        set imgroot_loaded=yes
+      fi
+    fi
+  fi
+}
+
+# imgroot_unloadable: GRUB could not load the kernel of $imgroot_boot (no
+# filesystem GRUB reads, a truncated copy, no /boot/kernel): give it up as
+# if its tries had run out and choose the next image by the rules, in this
+# same boot. The init is told with imgroot.broken=FILE and sets the file
+# aside, so that it boots what GRUB loaded.
+function imgroot_unloadable {
+  echo "imgroot: cannot load the kernel of $imgroot_boot, giving it up"
+  if [ -z "$imgroot_unloadable_1" ]; then
+    set imgroot_unloadable_1="$imgroot_boot"
+  else
+    set imgroot_unloadable_2="$imgroot_boot"
+  fi
+  set imgroot_broken_args="$imgroot_broken_args imgroot.broken=$imgroot_boot"
+  imgroot_give_up "$imgroot_boot"
+  set imgroot_boot="$imgroot_next"
+  set imgroot_boot_args="$imgroot_next_args $imgroot_broken_args"
+  if [ -n "$imgroot_next_trial" ]; then
+    set imgroot_trial="$imgroot_next_trial"
+    set imgroot_tries=0
+    save_env --file "$imgroot_env" imgroot_trial imgroot_tries
+  fi
+}
+
+# imgroot_load_chosen: load imgroot_boot; while GRUB cannot, the next image
+# by the rules (at most three images: staged, current, old).
+function imgroot_load_chosen {
+  imgroot_load "$imgroot_boot" "$imgroot_boot_args" imgroot_loop
+  if [ "$imgroot_loaded" = no ]; then
+    imgroot_unloadable
+    if [ -n "$imgroot_boot" ]; then
+      imgroot_load "$imgroot_boot" "$imgroot_boot_args" imgroot_loop_2
+    fi
+  fi
+  if [ "$imgroot_loaded" = no ]; then
+    if [ -n "$imgroot_boot" ]; then
+      imgroot_unloadable
+      if [ -n "$imgroot_boot" ]; then
+        imgroot_load "$imgroot_boot" "$imgroot_boot_args" imgroot_loop_3
+      fi
+    fi
+  fi
+  if [ "$imgroot_loaded" = no ]; then
+    echo "imgroot: GRUB could load the kernel of no image on the partition labelled @HPLABEL@"
+  fi
 }
 )GRUB";
 
@@ -206,7 +278,7 @@ set default=imgroot
 if [ -n "$imgroot_boot" ]; then
   menuentry "imgroot: $imgroot_boot $imgroot_boot_args" --id imgroot {
     imgroot_commit
-    imgroot_load "$imgroot_boot" "$imgroot_boot_args" imgroot_loop
+    imgroot_load_chosen
   }
 else
   menuentry "imgroot: no image on the partition labelled @HPLABEL@" --id imgroot {
@@ -214,7 +286,8 @@ else
   }
 fi
 if [ -n "$imgroot_fallback" ]; then
-  set fallback=imgroot-fallback
+  # By number: GRUB 2.06 takes no id in $fallback. It is the second entry.
+  set fallback=1
   menuentry "imgroot: fallback, $imgroot_fallback $imgroot_fallback_args" --id imgroot-fallback {
     if [ -n "$imgroot_fallback_trial" ]; then
       set imgroot_trial="$imgroot_fallback_trial"

@@ -83,10 +83,7 @@ class Node {
     if (reach == Reach::kKernelDies) return r;
 
     const BootConfig config = parse_cmdline(r.grub.cmdline()).config;
-    if (config.unstage) {
-      if (!rot::discard_staged(dir_.get(), cut)) return r;
-    }
-    auto outcome = rot::rotate(dir_.get(), config.revert, cut);
+    auto outcome = rot::rotate_at_boot(dir_.get(), config, cut);
     if (!outcome) return r;  // the power failed in the middle
     r.agreed = config.image && *config.image == outcome->chosen;
     r.booted = content(kCurrent);
@@ -343,17 +340,20 @@ TEST_CASE("a counter GRUB cannot count down gives the image up at once", "[grub]
   CHECK(has_arg(r.grub, "imgroot.unstage=1"));
 }
 
-TEST_CASE("when GRUB cannot load the chosen kernel the fallback entry gives that image up",
+TEST_CASE("when GRUB cannot load the chosen kernel the same entry gives that image up and boots the next",
           "[grub]") {
   Node n;
   n.put(kCurrent, "A");
   n.put(kNew, "B");
   n.unloadable = {kNew};
   auto r = n.boot();
-  CHECK(r.grub.entry == "imgroot-fallback");
+  CHECK(r.grub.entry == "imgroot");
   CHECK(r.kernel == "A");
   CHECK(has_arg(r.grub, "imgroot.unstage=1"));
+  CHECK(has_arg(r.grub, "imgroot.broken=hn-root-new.img"));
+  CHECK(r.agreed);
   CHECK(r.booted == "A");
+  CHECK(n.content(kBroken) == "B");
   CHECK(n.trial().phase == grub::Phase::kDiscarding);
   n.unloadable.clear();
   CHECK(n.boot().booted == "A");
@@ -366,7 +366,51 @@ TEST_CASE("when GRUB cannot load the chosen kernel the fallback entry gives that
   auto reverted = current.boot();
   CHECK(reverted.kernel == "A");
   CHECK(has_arg(reverted.grub, "imgroot.revert=1"));
+  CHECK(has_arg(reverted.grub, "imgroot.broken=hn-root.img"));
+  CHECK(reverted.agreed);
   CHECK(reverted.booted == "A");
+
+  // A revert to an old image GRUB cannot load: the current image boots,
+  // and the init drops the flag instead of reverting to what GRUB gave up.
+  Node flagged;
+  flagged.put(kCurrent, "A");
+  flagged.put(kOld, "Z");
+  flagged.put(kRevertFlag, "");
+  flagged.unloadable = {kOld};
+  auto kept = flagged.boot();
+  CHECK(kept.kernel == "A");
+  CHECK(has_arg(kept.grub, "imgroot.broken=hn-root-old.img"));
+  CHECK(kept.agreed);
+  CHECK(kept.booted == "A");
+  CHECK_FALSE(flagged.has(kRevertFlag));
+  CHECK(flagged.content(kBroken) == "Z");
+}
+
+TEST_CASE("two images GRUB cannot load in one boot: the third boots, and the init agrees",
+          "[grub]") {
+  Node n;
+  n.put(kCurrent, "B");
+  n.put(kOld, "A");
+  n.put(kNew, "C");
+  n.unloadable = {kNew, kCurrent};
+  auto r = n.boot();
+  CHECK(r.kernel == "A");
+  CHECK(has_arg(r.grub, "imgroot.broken=hn-root-new.img"));
+  CHECK(has_arg(r.grub, "imgroot.broken=hn-root.img"));
+  CHECK(r.agreed);
+  CHECK(r.booted == "A");
+  CHECK_FALSE(n.has(kNew));
+  CHECK_FALSE(n.has(kOld));
+}
+
+TEST_CASE("the fallback entry is named by number, the only form GRUB 2.06 reads", "[grub]") {
+  Node n;
+  stage_b(n, 3);
+  n.boot();
+  const auto& entries = n.sim().entries();
+  REQUIRE(entries.size() >= 2);
+  CHECK(entries[1] == "imgroot-fallback");
+  CHECK(n.sim().var("fallback") == "1");
 }
 
 TEST_CASE("without a revert pending, every menu entry boots the kernel of the image that boots",

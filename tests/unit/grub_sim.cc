@@ -336,7 +336,14 @@ GrubSim::Boot GrubSim::boot(const std::optional<std::string>& entry) {
   run_block(*program_);
 
   std::vector<std::string> tries = {entry.value_or(lookup("default"))};
-  if (!entry && !lookup("fallback").empty()) tries.push_back(lookup("fallback"));
+  // GRUB 2.06 reads $fallback as an entry number only: an id (or anything
+  // else) means no fallback.
+  const std::string fallback = lookup("fallback");
+  if (!entry && !fallback.empty() &&
+      std::all_of(fallback.begin(), fallback.end(), [](char c) { return std::isdigit(c); })) {
+    const std::size_t n = std::stoul(fallback);
+    if (n < entry_order_.size()) tries.push_back(entry_order_[n]);
+  }
   for (const auto& id : tries) {
     auto it = menu_.find(id);
     if (it == menu_.end()) continue;
