@@ -22,6 +22,7 @@
 #include "boot/rotation.h"
 #include "boot/run_paths.h"
 #include "cross_check.h"
+#include "dev/blkid.h"
 #include "early.h"
 #include "hostpart.h"
 #include "image_root.h"
@@ -43,6 +44,8 @@ constexpr const char* kNewRoot = "/sysroot";
 // --prepare-sysroot: where the image is mounted and checked before it moves
 // to kNewRoot, so that systemd never sees an image it must give up on.
 constexpr const char* kStagingRoot = "/run/imgroot/root";
+// Where a staged image is mounted on trial before an upgrade makes room for it.
+constexpr const char* kTrialRoot = "/run/imgroot/trial";
 
 void report_module_failure(const Error& e) { warn(e.message); }
 
@@ -65,6 +68,38 @@ Result<Mount> find_and_mount_hostpart(const BootConfig& config) {
   return mount_hostpart(*device, kHostpartMount);
 }
 
+// rotation::ImageCheck: an image file counts when libblkid finds a
+// filesystem on it. An error reading it is not proof of garbage: it counts,
+// and mounting it will tell.
+bool holds_filesystem(int hostpart, const char* name) {
+  auto file = Fd::open_at(hostpart, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  if (!file) return true;
+  auto type = probe_filesystem_type(file->get());
+  return !type || type->has_value();
+}
+
+// A staged image is booted only once it has been mounted and its init
+// found: the upgrade's first rename makes room for it by letting the old
+// image go, which must not happen for an image that cannot boot.
+bool staged_image_mounts(int hostpart, const BootConfig& config) {
+  BootConfig trial = config;
+  trial.read_only = config.read_only || config.overlay != Overlay::kNone;
+  trial.overlay = Overlay::kNone;
+  (void)::mkdir(kTrialRoot, 0755);  // EEXIST; the mount says otherwise
+  auto root = mount_image({hostpart, kHostpartMount, host_files::kNew}, trial, kTrialRoot, kScratch);
+  Status usable = root ? check_init(kTrialRoot, config.init) : std::unexpected(root.error());
+  if (!usable) error("cannot boot " + std::string(host_files::kNew) + ": " + usable.error().message);
+  return usable.has_value();
+}  // the trial mount and its loop device go here
+
+// What rotation asks before it counts an image file (rotation::ImageCheck).
+rotation::ImageCheck image_check(const BootConfig& config) {
+  return [&config](int dir, const char* name) {
+    if (!holds_filesystem(dir, name)) return false;
+    return std::strcmp(name, host_files::kNew) != 0 || staged_image_mounts(dir, config);
+  };
+}
+
 void log_outcome(const rotation::Outcome& outcome) {
   for (const auto& line : outcome.ignored) warn(line);
   for (const auto& step : outcome.steps) info("rotation: " + step);
@@ -81,7 +116,7 @@ void log_outcome(const rotation::Outcome& outcome) {
 // detach of the old one for the loss of the new root.
 Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
                                        const char* target, std::vector<LoopDevice>& given_up) {
-  for (;;) {
+  for (int fallen_back = 0;; ++fallen_back) {
     auto root = mount_image({hostpart, kHostpartMount, host_files::kCurrent}, config, target,
                             kScratch);
     Status usable = root ? check_init(target, config.init) : std::unexpected(root.error());
@@ -92,8 +127,14 @@ Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
       given_up.push_back(std::move(root->loop));
       root = std::unexpected(Error{});  // unmount it before renaming it away
     }
-    auto fallen = rotation::fall_back(hostpart);
+    // Each fall-back gives up one image, but the last resort swaps the
+    // current and the broken image: bounded, so two images that cannot be
+    // mounted are not swapped forever.
+    if (fallen_back == rotation::kMaxFallBacks)
+      return fail("no image on the host partition can be mounted");
+    auto fallen = rotation::fall_back(hostpart, nullptr, image_check(config));
     if (!fallen) return std::unexpected(std::move(fallen.error()).context("fall back"));
+    for (const auto& line : fallen->ignored) warn(line);
     for (const auto& step : fallen->steps) info("fall back: " + step);
     if (auto st = checkpoint_filesystem(hostpart); !st) warn(st.error().message);
     // The kernel that runs came with the image just given up; the image
@@ -148,7 +189,7 @@ Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir
   auto hostpart = Fd::open_dir(kHostpartMount);
   if (!hostpart) return std::unexpected(hostpart.error());
 
-  auto outcome = rotation::rotate_at_boot(hostpart->get(), config);
+  auto outcome = rotation::rotate_at_boot(hostpart->get(), config, image_check(config));
   if (!outcome) return std::unexpected(outcome.error());
   log_outcome(*outcome);
   // GRUB reads the disk without replaying the journal: make the renames

@@ -17,6 +17,10 @@ inline constexpr const char* kOverlayDir = "imgroot/overlay";
 // ("imgroot/host/etc/hostname" is /etc/hostname), copied into the root at
 // every boot (boot/host_identity.h, docs/host-identity.md).
 inline constexpr const char* kHostIdentityDir = "imgroot/host";
+// Where rotation keeps what stood under an image name but was no image file
+// (a directory, a symlink, a FIFO...), as NAME.N: out of the way of every
+// rename, and never deleted (docs/crash-safety.md, "Odd entries").
+inline constexpr const char* kSetAsideDir = "imgroot/set-aside";
 // A second name for an image while it is being given a new one. It is always
 // a hard link to an image that has another name too, so removing it never
 // loses data; a name no boot path ever loads.

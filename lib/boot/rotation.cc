@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "boot/host_files.h"
+#include "system/fd.h"
 #include "system/file.h"
 
 namespace imgroot::rotation {
@@ -49,24 +50,40 @@ class Steps {
     return step([&] { return remove_at(dir_, name); }, std::string("remove ") + name);
   }
 
-  // 'name' becomes hn-root-broken.img. Already done when both names are one
-  // file (a rerun after a power cut): the second name goes. What the broken
-  // name held is replaced; when it cannot be (a directory over a file, or
-  // the other way round), it is removed first, if it is a file or an empty
-  // directory.
+  // 'name' becomes hn-root-broken.img, replacing what was kept there.
+  // Already done when both names are one file (a rerun after a power cut):
+  // the second name goes.
   Status set_aside(const char* name) {
     auto same = same_file(name, kBroken);
     if (!same) return std::unexpected(same.error());
     if (*same) return remove(name);
-    Status moved = rename(name, kBroken);
-    if (moved || power_cut_) return moved;
-    const int e = moved.error().code;
-    if (e != EISDIR && e != ENOTDIR && e != ENOTEMPTY && e != EEXIST) return moved;
-    if (auto st = step([&] { return remove_file_or_empty_dir(kBroken); },
-                       std::string("remove ") + kBroken + " to make room");
-        !st)
-      return moved;
+    // No file can replace a directory (or anything else no image) there.
+    auto kind = classify(dir_, kBroken);
+    if (!kind) return std::unexpected(kind.error());
+    if (*kind == Entry::kNotAnImage) {
+      if (auto st = move_to_set_aside(kBroken); !st) return st;
+    }
     return rename(name, kBroken);
+  }
+
+  // 'name' moves to imgroot/set-aside/NAME.N, the first N free.
+  Status move_to_set_aside(const char* name) {
+    if (auto st = make_set_aside_dir(); !st) return st;
+    auto kept = Fd::open_at(dir_, kSetAsideDir, O_RDONLY | O_DIRECTORY);
+    if (!kept) return std::unexpected(kept.error());
+    for (int n = 1;; ++n) {
+      const std::string target = std::string(name) + "." + std::to_string(n);
+      const std::string what = std::string(name) + " -> " + kSetAsideDir + "/" + target;
+      Status moved = step(
+          [&]() -> Status {
+            if (::renameat2(dir_, name, kept->get(), target.c_str(), RENAME_NOREPLACE) < 0)
+              return fail_errno("rename " + quoted(name) + " -> " +
+                                quoted(std::string(kSetAsideDir) + "/" + target));
+            return fsync_fd(kept->get(), kSetAsideDir);
+          },
+          what);
+      if (moved || moved.error().code != EEXIST || n >= 1000) return moved;
+    }
   }
 
   // Every other boot name of the file that was just set aside: GRUB cannot
@@ -80,6 +97,17 @@ class Steps {
       }
     }
     return {};
+  }
+
+  // The two names swap files in one atomic step (RENAME_EXCHANGE).
+  Status exchange(const char* a, const char* b) {
+    return step(
+        [&]() -> Status {
+          if (::renameat2(dir_, a, dir_, b, RENAME_EXCHANGE) < 0)
+            return fail_errno("exchange " + quoted(a) + " and " + quoted(b));
+          return {};
+        },
+        std::string(a) + " <-> " + b);
   }
 
   bool power_cut() const { return power_cut_; }
@@ -120,10 +148,10 @@ class Steps {
     return {};
   }
 
-  Status remove_file_or_empty_dir(const char* name) {
-    if (::unlinkat(dir_, name, 0) == 0) return {};
-    if (errno != EISDIR && errno != EPERM) return fail_errno("remove " + quoted(name));
-    if (::unlinkat(dir_, name, AT_REMOVEDIR) < 0) return fail_errno("remove " + quoted(name));
+  Status make_set_aside_dir() {
+    for (const char* d : {kStateDir, kSetAsideDir}) {
+      if (::mkdirat(dir_, d, 0700) < 0 && errno != EEXIST) return fail_errno("create " + quoted(d));
+    }
     return {};
   }
 
@@ -133,20 +161,31 @@ class Steps {
   bool power_cut_ = false;
 };
 
-// Before the state is read: what stands under a boot name but is no image
-// is set aside (or, where it cannot be, ignored), and a staged name that is
-// only a second link to the current image is dropped. Upgrading to it would
-// rename a file onto itself, which does nothing: every boot would "upgrade"
-// again and replace hn-root-old.img with the current image.
-Status set_aside_non_images(Steps& steps, int dir, Outcome& out) {
-  for (const char* name : kBootNames) {
+// Before the state is read: what stands under an image name but is no
+// image file moves out of the way of every rename; an image file the check
+// rejects is given up; a staged name that is only a second link to the
+// current image is dropped (upgrading to it would rename a file onto itself,
+// which does nothing: every boot would "upgrade" again and replace
+// hn-root-old.img with the current image).
+Status set_aside_non_images(Steps& steps, int dir, Outcome& out, const ImageCheck& check) {
+  for (const char* name : {kNew, kCurrent, kOld, kBroken}) {
     auto kind = classify(dir, name);
     if (!kind) return std::unexpected(kind.error());
     if (*kind != Entry::kNotAnImage) continue;
-    Status moved = steps.set_aside(name);
+    Status moved = steps.move_to_set_aside(name);
     if (!moved && steps.power_cut()) return moved;
     if (!moved) out.ignored.push_back(std::string(name) + " is not an image file; ignored (" +
                                       moved.error().message + ")");
+  }
+  if (check) {
+    for (const char* name : kBootNames) {
+      auto kind = classify(dir, name);
+      if (!kind) return std::unexpected(kind.error());
+      if (*kind != Entry::kImage || check(dir, name)) continue;
+      out.ignored.push_back(std::string(name) + " cannot be booted; set aside as " + kBroken);
+      if (auto st = steps.set_aside(name); !st) return st;
+      if (auto st = steps.drop_other_names_of_broken(); !st) return st;
+    }
   }
   auto staged = classify(dir, kNew);
   if (!staged) return std::unexpected(staged.error());
@@ -236,11 +275,13 @@ Action plan(const HostState& s, bool revert_requested) {
   return Action::kRevert;
 }
 
-Result<Outcome> rotate(int dir, bool revert_requested, CrashAfter* crash) {
+Result<Outcome> rotate(int dir, bool revert_requested, CrashAfter* crash,
+                       const ImageCheck& check) {
   Outcome out;
   Steps steps(dir, crash, out);
   if (auto st = remove_leftover_link(steps, dir); !st) return std::unexpected(st.error());
-  if (auto st = set_aside_non_images(steps, dir, out); !st) return std::unexpected(st.error());
+  if (auto st = set_aside_non_images(steps, dir, out, check); !st)
+    return std::unexpected(st.error());
 
   auto state = read_state(dir);
   if (!state) return std::unexpected(state.error());
@@ -284,7 +325,8 @@ Result<Outcome> set_aside(int dir, const std::string& name, CrashAfter* crash) {
 
 Result<Outcome> discard_staged(int dir, CrashAfter* crash) { return set_aside(dir, kNew, crash); }
 
-Result<Outcome> rotate_at_boot(int dir, const BootConfig& config, CrashAfter* crash) {
+Result<Outcome> rotate_at_boot(int dir, const BootConfig& config, const ImageCheck& check,
+                               CrashAfter* crash) {
   std::vector<std::string> given_up = config.broken;
   if (config.unstage) given_up.insert(given_up.begin(), kNew);
   std::vector<std::string> steps;
@@ -293,25 +335,45 @@ Result<Outcome> rotate_at_boot(int dir, const BootConfig& config, CrashAfter* cr
     if (!done) return std::unexpected(std::move(done.error()).context("give up " + image));
     steps.insert(steps.end(), done->steps.begin(), done->steps.end());
   }
-  auto out = rotate(dir, config.revert, crash);
+  auto out = rotate(dir, config.revert, crash, check);
   if (!out) return std::unexpected(std::move(out.error()).context("rotate images"));
   out->steps.insert(out->steps.begin(), steps.begin(), steps.end());
   return out;
 }
 
-Result<Outcome> fall_back(int dir, CrashAfter* crash) {
+Result<Outcome> fall_back(int dir, CrashAfter* crash, const ImageCheck& check) {
   auto state = read_state(dir);
   if (!state) return std::unexpected(state.error());
-  if (!state->old || state->current_is_old)
-    return fail(std::string("no ") + kOld + " to fall back to");
+  if ((!state->old || state->current_is_old) && !state->staged) {
+    // The last resort: the image given up earlier beats a node that does
+    // not boot. One atomic exchange of the two names.
+    if (!state->broken)
+      return fail(std::string("no ") + kOld + ", " + kNew + " or " + kBroken + " to fall back to");
+    Outcome out;
+    out.action = Action::kRevert;
+    out.chosen = kCurrent;
+    Steps steps(dir, crash, out);
+    if (auto st = steps.exchange(kCurrent, kBroken); !st) return std::unexpected(st.error());
+    return out;
+  }
 
-  Outcome out;
-  out.action = Action::kRevert;
-  out.chosen = kCurrent;
-  Steps steps(dir, crash, out);
-  if (auto st = remove_leftover_link(steps, dir); !st) return std::unexpected(st.error());
-  if (auto st = revert_steps(steps, *state); !st) return std::unexpected(st.error());
-  return out;
+  // The image that cannot be mounted does not push out an image kept as
+  // broken (one reverted away from, still complete): it is kept aside.
+  Outcome given_up;
+  Steps steps(dir, crash, given_up);
+  auto same = steps.same_file(kCurrent, kBroken);
+  if (!same) return std::unexpected(same.error());
+  Status moved = state->broken && !*same ? steps.move_to_set_aside(kCurrent)
+                                         : steps.set_aside(kCurrent);
+  if (!moved) return std::unexpected(moved.error());
+  auto next = rotate(dir, false, crash, check);
+  if (!next) return std::unexpected(next.error());
+  next->steps.insert(next->steps.begin(), given_up.steps.begin(), given_up.steps.end());
+  next->chosen = kCurrent;
+  auto after = read_state(dir);
+  if (!after) return std::unexpected(after.error());
+  if (!after->current) return fail(std::string("no image left to fall back to"));
+  return next;
 }
 
 }  // namespace imgroot::rotation

@@ -7,6 +7,7 @@
 // docs/crash-safety.md walks through every intermediate state.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,18 +69,27 @@ struct Outcome {
   std::vector<std::string> ignored;
 };
 
+// Whether the regular file 'name' in 'dir' can be booted: the init asks
+// libblkid for a filesystem, and mounts a staged image on trial before an
+// upgrade would make room for it. Rotation sets aside an image file that
+// fails. Empty: every regular file counts.
+using ImageCheck = std::function<bool(int dir, const char* name)>;
+
 // Set aside what is no image, read the state, plan and apply. After
 // success, hn-root.img is the image to boot. The caller checkpoints the
 // filesystem afterwards.
 //
-// Setting aside: an entry under hn-root-new.img, hn-root.img or
-// hn-root-old.img that is not a regular file of the host partition takes
-// the name hn-root-broken.img (what was there before is replaced: an image
-// kept for inspection is worth less than a node that boots); where even
-// that fails (a non-empty directory under the broken name, a mount point),
-// it is ignored. A staged name that is a second link to the current image
-// is dropped: there is nothing to upgrade to.
-Result<Outcome> rotate(int hostpart_dir, bool revert_requested, CrashAfter* crash = nullptr);
+// Setting aside, before anything else:
+// - an entry under any of the four image names that is not a regular file
+//   of the host partition (a directory, symlink, FIFO, device, mount point)
+//   moves to imgroot/set-aside/NAME.N, kept for a human; where it cannot
+//   (a mount point), it is ignored;
+// - a regular file under a boot name that 'check' rejects becomes
+//   hn-root-broken.img, as set_aside() does;
+// - a staged name that is a second link to the current image is dropped:
+//   there is nothing to upgrade to.
+Result<Outcome> rotate(int hostpart_dir, bool revert_requested, CrashAfter* crash = nullptr,
+                       const ImageCheck& check = {});
 
 // Give up the image 'name' (one of hn-root-new.img, hn-root.img,
 // hn-root-old.img) before rotating: its boot trial ended before it became
@@ -95,10 +105,17 @@ Result<Outcome> discard_staged(int hostpart_dir, CrashAfter* crash = nullptr);
 // What the init does at boot: set aside what GRUB gave up (imgroot.unstage=1,
 // imgroot.broken=), then rotate(), with the steps of all of it.
 Result<Outcome> rotate_at_boot(int hostpart_dir, const BootConfig& config,
-                               CrashAfter* crash = nullptr);
+                               const ImageCheck& check = {}, CrashAfter* crash = nullptr);
 
-// Give up on hn-root.img (it cannot be booted): it becomes hn-root-broken.img
-// and hn-root-old.img becomes current. Fails when there is no old image.
-Result<Outcome> fall_back(int hostpart_dir, CrashAfter* crash = nullptr);
+// Give up on hn-root.img (it cannot be booted): it becomes
+// hn-root-broken.img and the next image by the rules becomes current (the
+// staged one, else the old one). With neither, the image given up earlier
+// (hn-root-broken.img) and hn-root.img swap names: it beats a node that does
+// not boot. Fails, and changes nothing, when there is none of the three.
+Result<Outcome> fall_back(int hostpart_dir, CrashAfter* crash = nullptr,
+                          const ImageCheck& check = {});
+// How often one boot falls back before it gives up: one for each image
+// besides the current one (staged, old, broken).
+inline constexpr int kMaxFallBacks = 3;
 
 }  // namespace imgroot::rotation

@@ -38,23 +38,34 @@ constexpr std::string_view kFunctions = R"GRUB(
 # imgroot_rules: the image the rules choose, as imgroot-init will
 # (rotation::boot_choice): with a revert pending (@FLAG@ and an old
 # image) the old image; else a staged image; else the current one; else the
-# old one. A missing file falls through to the next.
+# old one. A missing file, or one GRUB failed to load in this boot, falls
+# through to the next.
 function imgroot_rules {
   set imgroot_revert_pending=no
   if [ -f "($imgroot_hp)/@FLAG@" ]; then
-    if [ -f "($imgroot_hp)/@OLD@" ]; then
+    imgroot_present @OLD@
+    if [ "$imgroot_present" = yes ]; then
       set imgroot_revert_pending=yes
     fi
   fi
   set imgroot_choice=""
   if [ "$imgroot_revert_pending" = yes ]; then
     set imgroot_choice=@OLD@
-  elif [ -f "($imgroot_hp)/@NEW@" ]; then
-    set imgroot_choice=@NEW@
-  elif [ -f "($imgroot_hp)/@CUR@" ]; then
-    set imgroot_choice=@CUR@
-  elif [ -f "($imgroot_hp)/@OLD@" ]; then
-    set imgroot_choice=@OLD@
+  else
+    imgroot_present @NEW@
+    if [ "$imgroot_present" = yes ]; then
+      set imgroot_choice=@NEW@
+    else
+      imgroot_present @CUR@
+      if [ "$imgroot_present" = yes ]; then
+        set imgroot_choice=@CUR@
+      else
+        imgroot_present @OLD@
+        if [ "$imgroot_present" = yes ]; then
+          set imgroot_choice=@OLD@
+        fi
+      fi
+    fi
   fi
 }
 
@@ -231,13 +242,17 @@ function imgroot_unloadable {
   fi
   set imgroot_broken_args="$imgroot_broken_args imgroot.broken=$imgroot_boot"
   imgroot_give_up "$imgroot_boot"
-  set imgroot_boot="$imgroot_next"
-  set imgroot_boot_args="$imgroot_next_args $imgroot_broken_args"
   if [ -n "$imgroot_next_trial" ]; then
     set imgroot_trial="$imgroot_next_trial"
     set imgroot_tries=0
     save_env --file "$imgroot_env" imgroot_trial imgroot_tries
   fi
+  if [ -z "$imgroot_next" ]; then
+    imgroot_rules
+    set imgroot_next="$imgroot_choice"
+  fi
+  set imgroot_boot="$imgroot_next"
+  set imgroot_boot_args="$imgroot_next_args $imgroot_broken_args"
 }
 
 # imgroot_load_chosen: load imgroot_boot; while GRUB cannot, the next image

@@ -2,6 +2,9 @@
 // against the real rotation code: GRUB and the init must pick the same
 // image in every state, and the boot trial must end the way docs/grub.md
 // says, whatever boot a power cut interrupts.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "boot/cmdline.h"
@@ -30,6 +33,15 @@ bool has_arg(const GrubSim::Boot& b, const std::string& arg) {
   return std::find(b.args.begin(), b.args.end(), arg) != b.args.end();
 }
 
+// The init's check, for images that are files holding what they are:
+// garbage holds no filesystem (libblkid's probe), and a staged image must
+// mount (a truncated copy does not). Images named by a letter alone boot.
+bool holds_filesystem(int dir, const char* name) {
+  auto content = read_file_at(dir, name);
+  if (!content || *content == "garbage") return !content;
+  return std::string_view(name) != kNew || !content->starts_with("truncated:");
+}
+
 // How far a boot gets.
 enum class Reach {
   kUserspace,   // the init rotates and boots hn-root.img
@@ -41,6 +53,8 @@ enum class Reach {
 class Node {
  public:
   Node() : sim_(script()), dir_(Fd::open_dir(tmp_.path()).value()) {}
+  explicit Node(const std::filesystem::path& base)
+      : tmp_(base), sim_(script()), dir_(Fd::open_dir(tmp_.path()).value()) {}
 
   void put(const char* name, const std::string& letter) {
     REQUIRE(write_file_atomic_at(dir_.get(), name, letter));
@@ -62,6 +76,7 @@ class Node {
     std::string kernel;  // the letter of the image whose kernel GRUB loaded
     std::string booted;  // the letter of the image the init booted; empty if it did not
     bool agreed = false;  // the init's rules chose the file GRUB loaded from
+    rot::Action outcome_action = rot::Action::kNone;  // the init's rotation
   };
 
   // One boot: GRUB (with grubenv as on disk), then the init unless the boot
@@ -69,9 +84,14 @@ class Node {
   Result boot(Reach reach = Reach::kUserspace, rot::CrashAfter* cut = nullptr,
               const std::optional<std::string>& entry = std::nullopt) {
     Result r;
+    // GRUB's `-f`: the name exists, through a symlink too, and is no directory.
     sim_.files.clear();
     const auto names = list_dir(dir_.get()).value();
-    sim_.files.insert(names.begin(), names.end());
+    for (const auto& name : names) {
+      struct stat st {};
+      if (::fstatat(dir_.get(), name.c_str(), &st, 0) == 0 && !S_ISDIR(st.st_mode))
+        sim_.files.insert(name);
+    }
     sim_.grubenv = env_file ? std::optional<grub::Env>(env) : std::nullopt;
     sim_.grubenv_writable = env_writable;
     sim_.unloadable = unloadable;
@@ -83,9 +103,10 @@ class Node {
     if (reach == Reach::kKernelDies) return r;
 
     const BootConfig config = parse_cmdline(r.grub.cmdline()).config;
-    auto outcome = rot::rotate_at_boot(dir_.get(), config, cut);
+    auto outcome = rot::rotate_at_boot(dir_.get(), config, holds_filesystem, cut);
     if (!outcome) return r;  // the power failed in the middle
     r.agreed = config.image && *config.image == outcome->chosen;
+    r.outcome_action = outcome->action;
     r.booted = content(kCurrent);
     return r;
   }
@@ -411,6 +432,134 @@ TEST_CASE("the fallback entry is named by number, the only form GRUB 2.06 reads"
   REQUIRE(entries.size() >= 2);
   CHECK(entries[1] == "imgroot-fallback");
   CHECK(n.sim().var("fallback") == "1");
+}
+
+// What can stand under an image name: what an operator, an old tool, bit
+// rot or a copy by hand leaves there.
+enum class Kind { kAbsent, kGood, kGarbage, kDirectory, kSymlink, kTruncated };
+constexpr Kind kKinds[] = {Kind::kAbsent,    Kind::kGood,    Kind::kGarbage,
+                           Kind::kDirectory, Kind::kSymlink, Kind::kTruncated};
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::kAbsent: return "absent";
+    case Kind::kGood: return "good";
+    case Kind::kGarbage: return "garbage";
+    case Kind::kDirectory: return "directory";
+    case Kind::kSymlink: return "symlink";
+    case Kind::kTruncated: return "truncated";
+  }
+  return "?";
+}
+
+// Images are files whose content says what they are: "good:X" boots;
+// "garbage" is no filesystem (GRUB cannot load it, the kernel cannot mount
+// it); "truncated:X" has its kernel early enough for GRUB to load, but the
+// kernel refuses the filesystem (its size is wrong). A symlink points to a
+// good image elsewhere on the host partition: GRUB follows it, the init never.
+void put_kind(Node& n, const char* name, Kind kind, const std::string& letter) {
+  switch (kind) {
+    case Kind::kAbsent: return;
+    case Kind::kGood: return n.put(name, "good:" + letter);
+    case Kind::kGarbage: return n.put(name, "garbage");
+    case Kind::kTruncated: return n.put(name, "truncated:" + letter);
+    case Kind::kDirectory:
+      REQUIRE(::mkdirat(n.dir(), name, 0755) == 0);
+      REQUIRE(write_file_atomic_at(Fd::open_at(n.dir(), name, O_RDONLY | O_DIRECTORY).value().get(),
+                                   "inside", "x"));
+      return;
+    case Kind::kSymlink:
+      (void)::mkdirat(n.dir(), "data", 0755);  // EEXIST for the second link
+      REQUIRE(write_file_atomic_at(Fd::open_at(n.dir(), "data", O_RDONLY | O_DIRECTORY).value().get(),
+                                   "elsewhere-" + letter + ".img", "good:S" + letter));
+      REQUIRE(::symlinkat(("data/elsewhere-" + letter + ".img").c_str(), n.dir(), name) == 0);
+      return;
+  }
+}
+
+bool bootable(const std::string& content) { return content.starts_with("good:"); }
+
+bool classify_regular(const Node& n, const char* name) {
+  struct stat st {};
+  return ::fstatat(n.dir(), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+TEST_CASE("every combination of odd entries under the four names boots a good image when one "
+          "exists, with its own kernel, and loses none",
+          "[grub][rotation][matrix]") {
+  const char* names[] = {kNew, kCurrent, kOld, kBroken};
+  const std::string letters[] = {"N", "C", "O", "B"};
+  int combinations = 0;
+  for (int code = 0; code < 6 * 6 * 6 * 6; ++code) {
+    for (bool flag : {false, true}) {
+      Node n(std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path());
+      std::string description;
+      std::set<std::string> good_images;  // the letters of the good images under boot names
+      for (int i = 0, c = code; i < 4; ++i, c /= 6) {
+        const Kind kind = kKinds[c % 6];
+        put_kind(n, names[i], kind, letters[i]);
+        description += std::string(names[i]) + "=" + kind_name(kind) + " ";
+        if (kind == Kind::kGood && i < 3) good_images.insert("good:" + letters[i]);
+      }
+      if (flag) n.put(kRevertFlag, "");
+      INFO(description << (flag ? "system-revert" : ""));
+      ++combinations;
+
+      // Boot as the node would: GRUB, the init's rotation, its mount (which
+      // falls back while the current image is not bootable) and the reboot
+      // once, marked, when the kernel is not the booting image's own.
+      bool marker = false, upgraded = false;
+      std::string booted, kernel;
+      for (int boot = 0; boot < 4 && booted.empty(); ++boot) {
+        const bool staged_file = classify_regular(n, kNew);
+        // GRUB cannot load garbage, under whatever name it is now.
+        n.unloadable.clear();
+        for (const char* name : names)
+          if (n.content(name) == "garbage") n.unloadable.insert(name);
+        auto r = n.boot();
+        UNSCOPED_INFO("boot " << boot << ": GRUB loaded " << r.grub.image << " ["
+                              << r.grub.cmdline() << "], the init agreed: " << r.agreed);
+        if (r.grub.image.empty()) break;  // GRUB loaded nothing
+        if (staged_file && r.outcome_action == rot::Action::kUpgrade) upgraded = true;
+        const BootConfig config = parse_cmdline(r.grub.cmdline()).config;
+        if (!r.agreed) {
+          if (!marker) {
+            marker = true;
+            continue;  // the init reboots once for the mismatch
+          }
+          marker = false;
+        } else {
+          marker = false;
+        }
+        bool fell_back = false;
+        for (int i = 0; i < rot::kMaxFallBacks && !bootable(n.content(kCurrent)); ++i) {
+          if (!rot::fall_back(n.dir(), nullptr, holds_filesystem)) break;
+          fell_back = true;
+        }
+        if (!bootable(n.content(kCurrent))) break;  // nothing the kernel can mount
+        if (fell_back && config.image && !marker) {
+          marker = true;
+          continue;  // rebooted once so GRUB loads the fallen-back image's kernel
+        }
+        booted = n.content(kCurrent);
+        kernel = r.kernel;
+      }
+      if (!good_images.empty()) {
+        REQUIRE(booted != "");
+        CHECK(kernel == booted);
+        CHECK(good_images.count(booted));
+      }
+      // No good image is lost but the old one an upgrade makes room for:
+      // an upgrade's first step keeps the current image as the old one, and
+      // a staged image the kernel then cannot mount falls back to it.
+      auto left = n.images();
+      for (const auto& image : good_images) {
+        if (image == "good:O" && upgraded) continue;
+        CHECK(left.count(image));
+      }
+    }
+  }
+  CHECK(combinations == 2592);
 }
 
 TEST_CASE("without a revert pending, every menu entry boots the kernel of the image that boots",

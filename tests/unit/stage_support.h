@@ -18,8 +18,11 @@ namespace imgroot::test {
 
 class TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "imgroot-test.XXXXXX").string();
+  TempDir() : TempDir(std::filesystem::temp_directory_path()) {}
+  // In 'base': /dev/shm where a test makes thousands of small trees and
+  // fsync need not reach a disk.
+  explicit TempDir(const std::filesystem::path& base) {
+    std::string tmpl = (base / "imgroot-test.XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
     path_ = tmpl;
   }
