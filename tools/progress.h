@@ -14,6 +14,8 @@ class ProgressBar {
   ~ProgressBar();  // clears the line
 
   void update(std::uint64_t done, std::uint64_t total);
+  // Erase the bar, so that a line printed now starts at the left edge.
+  void clear();
 
  private:
   using Clock = std::chrono::steady_clock;

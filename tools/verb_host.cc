@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "host_lock.h"
 #include "hostpart_option.h"
 #include "identity/identity.h"
 #include "state/status.h"
@@ -106,6 +107,8 @@ int run_capture(const std::vector<std::string>& args) {
   const auto& vars = parsed.vars;
   auto hostpart = open_hostpart(vars);
   if (!hostpart) return report(std::move(hostpart.error()).context("host capture"));
+  auto lock = lock_hostpart(*hostpart);
+  if (!lock) return report(std::move(lock.error()).context("host capture"));
   std::string root_name;
   auto root = open_root(vars, root_name);
   if (!root) return report(std::move(root.error()).context("host capture"));
@@ -124,6 +127,8 @@ int run_forget(const std::vector<std::string>& args) {
   const auto& vars = parsed.vars;
   auto hostpart = open_hostpart(vars);
   if (!hostpart) return report(std::move(hostpart.error()).context("host forget"));
+  auto lock = lock_hostpart(*hostpart);
+  if (!lock) return report(std::move(lock.error()).context("host forget"));
   const auto paths = vars["path"].as<std::vector<std::string>>();
   if (auto st = identity::forget(hostpart->dir.get(), paths); !st)
     return report(std::move(st.error()).context("host forget"));

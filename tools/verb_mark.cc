@@ -5,6 +5,7 @@
 #include "boot/host_files.h"
 #include "boot_trial.h"
 #include "esp_option.h"
+#include "host_lock.h"
 #include "hostpart_option.h"
 #include "state/assessment.h"
 #include "system/file.h"
@@ -19,7 +20,9 @@ namespace {
 // the next boot goes back. A staged image's trial is left alone. grubenv
 // is written before the state file: a crash in between leaves an
 // unassessed image without a trial, never a good one GRUB would revert.
-// Returns what to tell the user once the verdict is recorded.
+// Returns what to tell the user once the verdict is recorded. Called under
+// the host partition's lock: no stage publishes between the check for a
+// staged image and the grubenv write.
 Result<std::string> settle_trial(const po::variables_map& vars, int hostpart,
                                  state::Assessment verdict) {
   auto staged = exists_at(hostpart, host_files::kNew);
@@ -59,6 +62,8 @@ int run_mark(const std::string& verb, state::Assessment verdict,
 
   auto hostpart = open_hostpart(parsed.vars);
   if (!hostpart) return report(std::move(hostpart.error()).context(verb));
+  auto lock = lock_hostpart(*hostpart);
+  if (!lock) return report(std::move(lock.error()).context(verb));
   auto settled = settle_trial(parsed.vars, hostpart->dir.get(), verdict);
   if (!settled) return report(std::move(settled.error()).context(verb));
   auto marked = state::mark_image(*hostpart, state::SystemPaths{}, verdict);

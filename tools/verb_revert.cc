@@ -3,6 +3,7 @@
 
 #include "boot_trial.h"
 #include "esp_option.h"
+#include "host_lock.h"
 #include "hostpart_option.h"
 #include "state/revert.h"
 #include "verbs.h"
@@ -40,6 +41,9 @@ int run_revert(const std::vector<std::string>& args) {
 
   auto hostpart = open_hostpart(vars);
   if (!hostpart) return report(std::move(hostpart.error()).context("revert"));
+  // The checks for a staged image and the grubenv write, with no stage between.
+  auto lock = lock_hostpart(*hostpart);
+  if (!lock) return report(std::move(lock.error()).context("revert"));
 
   if (cancel) {
     auto had = state::cancel_revert(hostpart->dir.get());

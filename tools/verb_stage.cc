@@ -1,9 +1,11 @@
 // imgroot stage IMAGE: check an image and copy it in as hn-root-new.img.
 #include <iostream>
+#include <optional>
 
 #include "base/bytes.h"
 #include "boot_trial.h"
 #include "esp_option.h"
+#include "host_lock.h"
 #include "hostpart_option.h"
 #include "progress.h"
 #include "stage/stage.h"
@@ -102,9 +104,19 @@ int run_stage(const std::vector<std::string>& args) {
   if (auto esp = open_esp_option(vars); !esp) return report(std::move(esp.error()).context(what));
 
   const auto* stop_requested = catch_stop_signals();
+  // Taken once the copy is done, held until the trial is started: no other
+  // verb sees the image staged without its trial.
+  std::optional<state::HostLock> lock;
   stage::Staged staged;
   {
     ProgressBar bar("copying");
+    request.before_publish = [&]() -> Status {
+      bar.clear();  // a "waiting for" line gets a line of its own
+      auto locked = lock_hostpart(*hostpart, stop_requested);
+      if (!locked) return std::unexpected(locked.error());
+      lock = std::move(*locked);
+      return {};
+    };
     stage::CopyControl control;
     control.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
     control.cancel = stop_requested;

@@ -11,6 +11,9 @@ inline constexpr const char* kBroken = "hn-root-broken.img";
 inline constexpr const char* kRevertFlag = "system-revert";
 inline constexpr const char* kDataDir = "data";
 inline constexpr const char* kStateDir = "imgroot";
+// flock(2)ed by every CLI verb that changes the images, imgroot/state.json or
+// grubenv, for the whole read-check-write (state/host_lock.h).
+inline constexpr const char* kLockFile = "imgroot/lock";
 // imgroot.overlay=persistent: one directory of changes per image (boot/overlay_layer.h).
 inline constexpr const char* kOverlayDir = "imgroot/overlay";
 // The per-host identity: files that mirror absolute paths of the root

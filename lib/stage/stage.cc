@@ -101,6 +101,8 @@ Result<Staged> stage_image(int dir, const StageRequest& request, const CopyContr
   if (!copied) return std::unexpected(copied.error());
   auto& [partial, copy] = *copied;
   out.copy = copy;
+  if (request.before_publish)
+    if (auto st = request.before_publish(); !st) return std::unexpected(st.error());
 
   if (auto st = record(dir, partial, copy, absolute(request.image)); !st)
     return std::unexpected(st.error());

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,10 @@ struct StageRequest {
   std::string init = "/sbin/init";  // must be an executable file in the image
   bool inspect = true;              // mount the image to look inside (needs root)
   bool cancel_revert = false;       // drop a pending system-revert instead of refusing
+  // Called once the copy is done, before anything other verbs read changes
+  // (state.json, the revert flag, hn-root-new.img): the CLI takes the host
+  // partition's lock here (state/host_lock.h). An error stages nothing.
+  std::function<Status()> before_publish;
 };
 
 struct Staged {
@@ -34,8 +39,8 @@ struct Staged {
 };
 
 // The whole verb, in order: refuse a pending revert, check the image, remove
-// a stale partial, check free space, copy with hash, record, rename, make it
-// visible to GRUB.
+// a stale partial, check free space, copy with hash, before_publish, record,
+// check for a revert again, rename, make it visible to GRUB.
 Result<Staged> stage_image(int hostpart_dir, const StageRequest& request,
                            const CopyControl& control);
 

@@ -4,9 +4,14 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <utility>
 
 namespace imgroot {
 
@@ -170,13 +175,44 @@ static Status write_all(int fd, const std::string& content, const std::string& n
   return {};
 }
 
+namespace {
+
+// Eight random hex digits. getrandom without blocking: early in the boot the
+// pool may not be ready, and a guessable name is then still safe to create
+// with O_EXCL (the caller tries again on EEXIST).
+std::string random_suffix() {
+  std::uint32_t bits = 0;
+  if (::getrandom(&bits, sizeof bits, GRND_NONBLOCK) != sizeof bits) {
+    struct timespec ts {};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    bits = static_cast<std::uint32_t>(ts.tv_nsec) ^ static_cast<std::uint32_t>(::getpid()) << 16;
+  }
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", bits);
+  return buf;
+}
+
+// A new file ".NAME.XXXXXXXX.tmp" no one else has opened: created here
+// (O_EXCL), never through a symlink or hard link planted in 'dir'.
+Result<std::pair<Fd, std::string>> create_temp(int dir, const std::string& name, mode_t mode) {
+  for (int attempt = 0;; ++attempt) {
+    std::string temp = "." + name + "." + random_suffix() + ".tmp";
+    int fd = ::openat(dir, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      mode);
+    if (fd >= 0) return std::pair{Fd(fd), std::move(temp)};
+    if (errno != EEXIST || attempt == 99) return fail_errno("create " + quoted(temp));
+  }
+}
+
+}  // namespace
+
 Status write_file_atomic_at(int dir, const std::string& name, const std::string& content,
                             mode_t mode) {
-  const std::string temp = "." + name + ".tmp";
-  auto fd = Fd::open_at(dir, temp, O_WRONLY | O_CREAT | O_TRUNC, mode);
-  if (!fd) return std::unexpected(fd.error());
-  Status st = write_all(fd->get(), content, temp);
-  if (st) st = fsync_fd(fd->get(), quoted(temp));
+  auto created = create_temp(dir, name, mode);
+  if (!created) return std::unexpected(created.error());
+  auto& [fd, temp] = *created;
+  Status st = write_all(fd.get(), content, temp);
+  if (st) st = fsync_fd(fd.get(), quoted(temp));
   if (st) st = rename_at(dir, temp, name);
   if (!st) {
     (void)remove_at(dir, temp);  // best effort: the error being returned matters more

@@ -17,6 +17,7 @@
 #include "system/detached_mount.h"
 #include "system/loop.h"
 #include "system/mount.h"
+#include "try/mount_point.h"
 
 namespace imgroot::try_ {
 
@@ -144,35 +145,6 @@ Status mount_api_filesystems(int root, const std::string& console) {
   if (auto st = populate_dev(kRoot + "/dev", console); !st) return st;
   if (auto st = mount_fs("tmpfs", kRoot + "/tmp", "tmpfs", kSafe, "mode=1777"); !st) return st;
   return mount_fs("tmpfs", kRoot + "/run", "tmpfs", kSafe, "mode=0755");
-}
-
-// The mount point 'path' inside 'root' (symlinks resolved inside it),
-// created as a directory or an empty file when missing.
-Result<Fd> mount_point(int root, const std::string& path, bool is_dir) {
-  std::string prefix;
-  for (std::size_t at = 0; at < path.size();) {
-    std::size_t end = path.find('/', at);
-    if (end == std::string::npos) end = path.size();
-    const std::string name = path.substr(at, end - at);
-    at = end + 1;
-    if (name.empty() || name == ".") continue;
-    const std::string parent = prefix.empty() ? "/" : prefix;
-    prefix += "/" + name;
-    auto here = open_in_root(root, prefix);
-    if (here) continue;
-    if (here.error().code != ENOENT) return std::unexpected(here.error());
-    auto dir = open_in_root(root, parent);
-    if (!dir) return std::unexpected(dir.error());
-    const bool last = at > path.size();
-    if (last && !is_dir) {
-      int fd = ::openat(dir->get(), name.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-      if (fd < 0) return fail_errno("create " + quoted(prefix) + " in the image");
-      (void)::close(fd);  // an empty file to bind on
-    } else if (::mkdirat(dir->get(), name.c_str(), 0755) < 0 && errno != EEXIST) {
-      return fail_errno("create " + quoted(prefix) + " in the image");
-    }
-  }
-  return open_in_root(root, path);
 }
 
 Status attach_binds(int root, const std::vector<Bind>& binds, std::vector<Source>& sources) {
