@@ -170,3 +170,21 @@ TEST_CASE("a file that is not an image is refused in one line", "[root][diff]") 
   CHECK(r.output == "imgroot: diff '" + (tmp / "not-an-image") + "' '" + tmp.path() + "': '" +
                         (tmp / "not-an-image") + "' has no filesystem that libblkid recognises\n");
 }
+
+TEST_CASE("diff refuses an image of a filesystem type imgroot does not boot, before mounting it",
+          "[root][diff]") {
+  if (!can_mount_images()) return;
+  TempDir tmp;
+  for (const std::string type : {"vfat", "minix"}) {
+    const std::string image = tmp / (type + ".img");
+    make_foreign_image(image, type);
+    const std::string mounts = read_text("/proc/self/mountinfo");
+    auto r = run(std::string(IMGROOT_BINARY) + " diff " + shell_quote(image) + " " +
+                 shell_quote(tmp.path()));
+    CHECK(r.status == 1);
+    CHECK(r.output == "imgroot: diff '" + image + "' '" + tmp.path() + "': " +
+                          foreign_refusal(image, type) + "\n");
+    CHECK(read_text("/proc/self/mountinfo") == mounts);
+    CHECK(loops_of(image).empty());
+  }
+}

@@ -210,6 +210,12 @@ TEST_CASE("an image that fails stage's checks is refused before the disk is touc
                              shell_quote(disk.dir / "garbage.img"));
   CHECK(garbage.status == 1);
   CHECK_THAT(garbage.output, Catch::Contains("has no filesystem that libblkid recognises"));
+  make_foreign_image(disk.dir / "vfat.img", "vfat");
+  auto vfat = imgroot_cli("provision " + shell_quote(disk.file) + " --yes --image " +
+                          shell_quote(disk.dir / "vfat.img"));
+  CHECK(vfat.status == 1);
+  CHECK(vfat.output == "imgroot: provision '" + disk.file + "': " +
+                           foreign_refusal(disk.dir / "vfat.img", "vfat") + "\n");
   CHECK(disk.allocated() == 0);
 }
 

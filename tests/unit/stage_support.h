@@ -113,4 +113,19 @@ inline void make_good_image(const std::string& image, const std::string& root,
                   size);
 }
 
+// A 2 MiB image holding a filesystem imgroot does not boot ("vfat" or
+// "minix"), made without root; the host kernel need not know the type.
+inline void make_foreign_image(const std::string& image, const std::string& type) {
+  const std::string q = shell_quote(image);
+  auto r = type == "vfat" ? run("mkfs.vfat -C " + q + " 2048")
+                          : run("truncate -s 2M " + q + " && mkfs." + type + " " + q);
+  if (r.status != 0) throw std::runtime_error("mkfs." + type + " failed: " + r.output);
+}
+
+// How imgroot refuses 'image' holding 'type'.
+inline std::string foreign_refusal(const std::string& image, const std::string& type) {
+  return "'" + image + "' holds a filesystem of type " + type +
+         "; imgroot boots only ext4, btrfs, xfs, squashfs and erofs images";
+}
+
 }  // namespace imgroot::test
