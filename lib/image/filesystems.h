@@ -24,4 +24,8 @@ inline std::string image_mount_type(const std::string& probed) {
   return probed;
 }
 
+// Whether GRUB can read the image to load its /boot/kernel and
+// /boot/initramfs: GRUB 2.06 (Debian 12) has no erofs driver (2.12 has).
+inline bool grub_reads(const std::string& probed) { return probed != "erofs"; }
+
 }  // namespace imgroot

@@ -71,6 +71,15 @@ Result<std::string> probe_image(const Fd& image, const std::string& path) {
   return fail(quoted(path) + " has no filesystem that libblkid recognises");
 }
 
+Status refuse_unreadable_by_grub(const std::string& fs_type, const std::string& path,
+                                 const std::string& hint) {
+  if (grub_reads(fs_type)) return {};
+  return fail(quoted(path) + " holds an " + fs_type +
+              " filesystem, which GRUB 2.06 (Debian 12) cannot read: GRUB would not find the "
+              "image's /boot/kernel and the node would not boot; make the image squashfs or "
+              "ext4" + hint);
+}
+
 Status inspect_contents(const Fd& image, const std::string& fs_type, const std::string& init) {
   auto loop = LoopDevice::attach(image, /*read_only=*/true);
   if (!loop) return fail(explain(loop.error()));

@@ -21,6 +21,11 @@ Result<Fd> open_image(const std::string& path);
 // gate before `stage`, `provision`, `diff` and `try` mount an image.
 Result<std::string> probe_image(const Fd& image, const std::string& path);
 
+// Refuse an image of a filesystem GRUB cannot read (erofs): GRUB could not
+// load its kernel. 'hint' ends the message (what else the caller allows).
+Status refuse_unreadable_by_grub(const std::string& fs_type, const std::string& path,
+                                 const std::string& hint = "");
+
 // Attach the image read-only to a loop device, mount it read-only without
 // replaying any journal, and look for 'init', boot/kernel and boot/initramfs,
 // resolving every symlink inside the image. The mount is never attached to a

@@ -25,6 +25,7 @@ struct StageRequest {
   std::string init = "/sbin/init";  // must be an executable file in the image
   bool inspect = true;              // mount the image to look inside (needs root)
   bool cancel_revert = false;       // drop a pending system-revert instead of refusing
+  bool boots_without_grub = false;  // the node boots without GRUB: erofs is fine
 };
 
 struct Staged {

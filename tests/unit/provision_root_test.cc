@@ -219,6 +219,21 @@ TEST_CASE("an image that fails stage's checks is refused before the disk is touc
   CHECK(disk.allocated() == 0);
 }
 
+TEST_CASE("an erofs image is refused: the GRUB that provision installs cannot read it",
+          "[root][provision]") {
+  if (!can_provision()) return;
+  Disk disk;
+  if (!make_good_erofs_image(disk.dir / "erofs.img", disk.dir / "erofs-root")) return;
+  auto r = imgroot_cli("provision " + shell_quote(disk.file) + " --yes --image " +
+                       shell_quote(disk.dir / "erofs.img"));
+  CHECK(r.status == 1);
+  CHECK(r.output == "imgroot: provision '" + disk.file + "': '" + (disk.dir / "erofs.img") +
+                        "' holds an erofs filesystem, which GRUB 2.06 (Debian 12) cannot read: "
+                        "GRUB would not find the image's /boot/kernel and the node would not "
+                        "boot; make the image squashfs or ext4\n");
+  CHECK(disk.allocated() == 0);
+}
+
 TEST_CASE("a disk too small for the image is refused before it is touched", "[root][provision]") {
   if (!can_provision()) return;
   Disk disk("120M");

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -111,6 +112,19 @@ inline void make_good_image(const std::string& image, const std::string& root,
                    {"boot/kernel", "->/boot/vmlinuz-6.1.0-test"},
                    {"boot/initramfs", "initramfs"}},
                   size);
+}
+
+// make_good_image as erofs; false with a warning when this machine has no
+// mkfs.erofs (erofs-utils).
+inline bool make_good_erofs_image(const std::string& image, const std::string& root) {
+  if (run("command -v mkfs.erofs").status != 0) {
+    WARN("skipped: no mkfs.erofs (erofs-utils)");
+    return false;
+  }
+  make_good_image(image + ".ext4", root);  // writes the tree into 'root'
+  auto r = run("mkfs.erofs --quiet " + shell_quote(image) + " " + shell_quote(root));
+  if (r.status != 0) throw std::runtime_error("mkfs.erofs failed: " + r.output);
+  return true;
 }
 
 // A 2 MiB image holding a filesystem imgroot does not boot ("vfat" or
