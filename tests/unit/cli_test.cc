@@ -80,6 +80,19 @@ TEST_CASE("stage --boots-without-grub stages an erofs image that stage otherwise
   CHECK(exists(dir / "hp/hn-root-new.img"));
 }
 
+TEST_CASE("an exception out of a verb is one line saying internal error, and exit 1", "[cli]") {
+  // The one way found to make a verb throw: diff starts a second thread
+  // (diff/side_thread.cc), and std::thread throws std::system_error when
+  // it cannot map a thread stack as large as RLIMIT_STACK asks for.
+  TempDir dir;
+  std::filesystem::create_directory(dir / "a");
+  std::filesystem::create_directory(dir / "b");
+  auto r = run("ulimit -s 2000000000 && " + std::string(IMGROOT_BINARY) + " diff " +
+               shell_quote(dir / "a") + " " + shell_quote(dir / "b"));
+  CHECK(r.status == 1);
+  CHECK(r.output == "imgroot: internal error: Resource temporarily unavailable\n");
+}
+
 TEST_CASE("revert, revert --cancel and status work on a host partition directory", "[cli]") {
   TempDir dir;
   const std::string hp = "--hostpart " + shell_quote(dir.path());
