@@ -1,4 +1,5 @@
 // imgroot: the command line of the running node (design.md section 4).
+#include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -36,7 +37,19 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   for (const auto& verb : verbs()) {
-    if (args[0] == verb.name) return verb.run({args.begin() + 1, args.end()});
+    if (args[0] != verb.name) continue;
+    // Errors come back as results; an exception is a bug (or the library
+    // runtime out of memory or threads). Caught, the stack unwinds, so a
+    // partial copy or a mount goes with its owner, and the user reads one
+    // line instead of a core dump.
+    try {
+      return verb.run({args.begin() + 1, args.end()});
+    } catch (const std::exception& e) {
+      std::cerr << "imgroot: internal error: " << e.what() << "\n";
+    } catch (...) {
+      std::cerr << "imgroot: internal error: an unknown exception\n";
+    }
+    return kExitFailure;
   }
   std::cerr << "imgroot: unknown verb '" << args[0] << "' (see 'imgroot --help')\n";
   return kExitUsage;

@@ -28,6 +28,9 @@ const char* kDescription =
     "copy (Ctrl-C, kill) leaves the host partition as it was.\n\n"
     "Inspecting needs root and loop devices; --no-inspect skips the mount (the file\n"
     "type and filesystem are still checked) and trusts IMAGE to boot.\n\n"
+    "IMAGE must hold ext4 (or ext2/ext3), btrfs, xfs, squashfs or erofs. erofs is\n"
+    "refused unless --boots-without-grub: GRUB 2.06 (Debian 12) cannot read it, so\n"
+    "it could not load the image's kernel.\n\n"
     "The staged image is then on trial (docs/grub.md): GRUB boots it at most --tries\n"
     "times (default 3) until 'imgroot mark-good', then goes back to the image before\n"
     "it. The count is kept in grub/grubenv on the EFI-BOOT partition (--esp, default\n"
@@ -72,6 +75,8 @@ int run_stage(const std::vector<std::string>& args) {
       "no-inspect", po::bool_switch(), "do not mount the image to look inside it")(
       "cancel-revert", po::bool_switch(),
       "cancel a pending revert (system-revert) instead of refusing to stage")(
+      "boots-without-grub", po::bool_switch(),
+      "the node boots without GRUB (PXE, a direct kernel boot): stage an erofs image")(
       "hash", po::bool_switch(),
       "compute the SHA-256 of a reflinked copy too (reads the whole image)")(
       "tries", po::value<int>()->default_value(grub::kDefaultTries)->value_name("N"),
@@ -82,7 +87,7 @@ int run_stage(const std::vector<std::string>& args) {
   positional.add("image", 1);
   auto parsed = parse("stage", args, options, positional,
                       "stage [--hostpart DIR] [--esp DIR] [--tries N] [--init PATH] [--no-inspect]\n"
-                      "          [--cancel-revert] [--hash] IMAGE",
+                      "          [--cancel-revert] [--boots-without-grub] [--hash] IMAGE",
                       kDescription);
   if (parsed.exit_now) return *parsed.exit_now;
   const auto& vars = parsed.vars;
@@ -96,6 +101,7 @@ int run_stage(const std::vector<std::string>& args) {
   request.init = vars["init"].as<std::string>();
   request.inspect = !vars["no-inspect"].as<bool>();
   request.cancel_revert = vars["cancel-revert"].as<bool>();
+  request.boots_without_grub = vars["boots-without-grub"].as<bool>();
   const std::string what = "stage " + quoted(request.image);
 
   auto hostpart = open_hostpart(vars);

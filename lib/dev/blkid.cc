@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "image/filesystems.h"
 #include "system/fd.h"
 #include "system/file.h"
 
@@ -68,6 +69,9 @@ Result<std::optional<std::string>> probe_filesystem_type(int fd, Filesystems amo
   if (among == Filesystems::kHost)
     blkid_probe_filter_superblocks_type(probe.get(), BLKID_FLTR_ONLYIN,
                                         const_cast<char**>(kHostFilesystems));
+  if (among == Filesystems::kImage)
+    blkid_probe_filter_superblocks_type(probe.get(), BLKID_FLTR_ONLYIN,
+                                        const_cast<char**>(kImageFilesystems));
   int rc = blkid_do_safeprobe(probe.get());
   if (rc == -2) return fail("probe filesystem: more than one filesystem signature found");
   if (rc != 0) return std::optional<std::string>{};

@@ -11,8 +11,9 @@
 namespace imgroot {
 
 enum class Filesystems {
-  kAny,   // every type libblkid knows: what an image may hold
-  kHost,  // ext2/3/4, btrfs, xfs: what a host partition may hold (fewer reads)
+  kAny,    // every type libblkid knows: to say what a file holds, never to mount it
+  kImage,  // image/filesystems.h: what an image may hold, so what imgroot mounts
+  kHost,   // ext2/3/4, btrfs, xfs: what a host partition may hold (fewer reads)
 };
 
 // The filesystem type libblkid recognises on the file or device behind 'fd'

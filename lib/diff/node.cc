@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 
 #include "image/sha256.h"
@@ -28,8 +29,10 @@ FileType type_of(mode_t mode) {
   return FileType::kFile;
 }
 
+// 'size_hint' is st_size, which a crafted image can set to anything (ext4
+// takes a block-based link's size as stored): a hint, capped at PATH_MAX.
 Result<std::string> read_link(int dir, const std::string& name, std::uint64_t size_hint) {
-  std::string target(std::max<std::uint64_t>(size_hint, 64) + 1, '\0');
+  std::string target(std::clamp<std::uint64_t>(size_hint, 64, PATH_MAX) + 1, '\0');
   for (;;) {
     ssize_t n = ::readlinkat(dir, name.c_str(), target.data(), target.size());
     if (n < 0) return fail_errno("read the symlink " + quoted(name));

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "image/filesystems.h"
 #include "image/no_replay.h"
 #include "stage/inspect.h"
 #include "system/detached_mount.h"
@@ -37,7 +38,8 @@ Result<Tree> Tree::open(const std::string& path, bool warm) {
   if (!type) return std::unexpected(type.error());
   auto loop = LoopDevice::attach(*image, /*read_only=*/true);
   if (!loop) return explain(path, loop.error());
-  auto root = mount_detached_read_only(loop->path(), *type, no_replay_options(*type));
+  const std::string mount_type = image_mount_type(*type);
+  auto root = mount_detached_read_only(loop->path(), mount_type, no_replay_options(mount_type));
   if (!root) return explain(path, root.error());
   tree.loop_.emplace(std::move(*loop));
   tree.root_ = std::move(*root);

@@ -33,6 +33,9 @@ Result<ImageInfo> check_image(const Request& request, const Target& target) {
     return fail("the image and the disk are the same file");
   auto type = stage::probe_image(*image, request.image);
   if (!type) return std::unexpected(type.error());
+  // The node boots through the GRUB provision installs.
+  if (auto s = stage::refuse_unreadable_by_grub(*type, request.image); !s)
+    return std::unexpected(s.error());
   if (auto s = stage::inspect_contents(*image, *type, request.init); !s)
     return std::unexpected(std::move(s.error()).context("image " + quoted(request.image)));
   ImageInfo info;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "dev/blkid.h"
+#include "image/filesystems.h"
 #include "image/no_replay.h"
 #include "system/detached_mount.h"
 #include "system/loop.h"
@@ -59,16 +60,31 @@ Result<Fd> open_image(const std::string& path) {
 }
 
 Result<std::string> probe_image(const Fd& image, const std::string& path) {
-  auto type = probe_filesystem_type(image.get());
+  auto type = probe_filesystem_type(image.get(), Filesystems::kImage);
   if (!type) return std::unexpected(type.error());
-  if (!*type) return fail(quoted(path) + " has no filesystem that libblkid recognises");
-  return **type;
+  if (*type) return **type;
+  // Probed for every type only to name it: what it finds is never mounted.
+  auto other = probe_filesystem_type(image.get(), Filesystems::kAny);
+  if (other && *other)
+    return fail(quoted(path) + " holds a filesystem of type " + **other +
+                "; imgroot boots only " + kImageFilesystemsText + " images");
+  return fail(quoted(path) + " has no filesystem that libblkid recognises");
+}
+
+Status refuse_unreadable_by_grub(const std::string& fs_type, const std::string& path,
+                                 const std::string& hint) {
+  if (grub_reads(fs_type)) return {};
+  return fail(quoted(path) + " holds an " + fs_type +
+              " filesystem, which GRUB 2.06 (Debian 12) cannot read: GRUB would not find the "
+              "image's /boot/kernel and the node would not boot; make the image squashfs or "
+              "ext4" + hint);
 }
 
 Status inspect_contents(const Fd& image, const std::string& fs_type, const std::string& init) {
   auto loop = LoopDevice::attach(image, /*read_only=*/true);
   if (!loop) return fail(explain(loop.error()));
-  auto root = mount_detached_read_only(loop->path(), fs_type, no_replay_options(fs_type));
+  const std::string type = image_mount_type(fs_type);
+  auto root = mount_detached_read_only(loop->path(), type, no_replay_options(type));
   if (!root) return fail(explain(root.error()));
   if (auto st = expect_file(root->get(), init, true); !st) return st;
   if (auto st = expect_file(root->get(), "/boot/kernel", false); !st) return st;

@@ -15,9 +15,16 @@ namespace imgroot::stage {
 // a FIFO.
 Result<Fd> open_image(const std::string& path);
 
-// The filesystem libblkid recognises in the image; an error naming the file
-// when there is none.
+// The filesystem libblkid recognises in the image, looking only for those
+// an image may hold (image/filesystems.h); an error naming the file when
+// there is none, and the type it holds when that is another one. The one
+// gate before `stage`, `provision`, `diff` and `try` mount an image.
 Result<std::string> probe_image(const Fd& image, const std::string& path);
+
+// Refuse an image of a filesystem GRUB cannot read (erofs): GRUB could not
+// load its kernel. 'hint' ends the message (what else the caller allows).
+Status refuse_unreadable_by_grub(const std::string& fs_type, const std::string& path,
+                                 const std::string& hint = "");
 
 // Attach the image read-only to a loop device, mount it read-only without
 // replaying any journal, and look for 'init', boot/kernel and boot/initramfs,

@@ -89,6 +89,13 @@ Result<Staged> stage_image(int dir, const StageRequest& request, const CopyContr
   if (!image) return std::unexpected(image.error());
   auto type = probe_image(*image, request.image);
   if (!type) return std::unexpected(type.error());
+  if (!request.boots_without_grub) {
+    if (auto st = refuse_unreadable_by_grub(*type, request.image,
+                                            ", or pass --boots-without-grub if the node boots "
+                                            "without GRUB (PXE, a direct kernel boot)");
+        !st)
+      return std::unexpected(st.error());
+  }
   out.fs_type = *type;
   if (request.inspect) {
     if (auto st = inspect_contents(*image, *type, request.init); !st)

@@ -30,6 +30,7 @@ struct StageRequest {
   // (state.json, the revert flag, hn-root-new.img): the CLI takes the host
   // partition's lock here (state/host_lock.h). An error stages nothing.
   std::function<Status()> before_publish;
+  bool boots_without_grub = false;  // the node boots without GRUB: erofs is fine
 };
 
 struct Staged {

@@ -13,6 +13,7 @@
 
 #include <cstring>
 
+#include "image/filesystems.h"
 #include "image/no_replay.h"
 #include "system/detached_mount.h"
 #include "system/loop.h"
@@ -63,8 +64,9 @@ Result<std::vector<Source>> capture_binds(const std::vector<Bind>& binds) {
   return out;
 }
 
-// The image read-only under a tmpfs, merged by an overlay at kRoot.
-Status mount_overlay(const Fd& image, const std::string& fs_type) {
+// The image read-only under a tmpfs, merged by an overlay at kRoot that is
+// nodev, and nosuid unless 'keep_setuid'.
+Status mount_overlay(const Fd& image, const std::string& fs_type, bool keep_setuid) {
   if (auto st = mount_fs("tmpfs", kScratchDir, "tmpfs", kSafe, "mode=0700"); !st) return st;
   for (const auto& dir : {kLower, kUpper, kWork, kRoot})
     if (auto st = make_dir(dir, 0755); !st) return st;
@@ -75,9 +77,11 @@ Status mount_overlay(const Fd& image, const std::string& fs_type) {
     return std::unexpected(std::move(e));
   }
   // The loop device stays attached while the mount uses it, and goes with it.
-  if (auto st = mount_fs(loop->path(), kLower, fs_type, MS_RDONLY, no_replay_data(fs_type)); !st) {
+  const std::string type = image_mount_type(fs_type);
+  if (auto st = mount_fs(loop->path(), kLower, type, MS_RDONLY | kSafe, no_replay_data(type));
+      !st) {
     if (st.error().code == ENODEV)
-      return fail(st.error().message + "; this kernel cannot mount " + fs_type);
+      return fail(st.error().message + "; this kernel cannot mount " + type);
     return st;
   }
   // The overlay's root takes the upper layer's owner and mode: the image's.
@@ -86,7 +90,8 @@ Status mount_overlay(const Fd& image, const std::string& fs_type) {
   if (::chown(kUpper.c_str(), st.st_uid, st.st_gid) < 0 ||
       ::chmod(kUpper.c_str(), st.st_mode & 07777) < 0)
     return fail_errno("set up " + quoted(kUpper));
-  return mount_fs("overlay", kRoot, "overlay", 0,
+  const unsigned long flags = keep_setuid ? static_cast<unsigned long>(MS_NODEV) : kSafe;
+  return mount_fs("overlay", kRoot, "overlay", flags,
                   "lowerdir=" + kLower + ",upperdir=" + kUpper + ",workdir=" + kWork);
 }
 
@@ -186,7 +191,10 @@ Status enter_root(const Request& request, const Fd& image, const std::string& fs
   if (auto st = make_private_recursive("/"); !st) return st;
   auto sources = capture_binds(request.binds);
   if (!sources) return std::unexpected(sources.error());
-  if (auto st = mount_overlay(image, fs_type); !st) return st;
+  // A booted image's init runs the system as on a real boot, where users
+  // become root through setuid programs (su, sudo, passwd): they keep that.
+  // A command starts as root and needs none.
+  if (auto st = mount_overlay(image, fs_type, /*keep_setuid=*/request.boot); !st) return st;
   auto root = Fd::open(kRoot, O_PATH | O_DIRECTORY);
   if (!root) return std::unexpected(root.error());
   if (auto st = mount_api_filesystems(root->get(), request.console); !st) return st;

@@ -63,6 +63,36 @@ TEST_CASE("stage refuses a FIFO with exit 1 and names it", "[cli]") {
                         "' is a FIFO, not an image file\n");
 }
 
+TEST_CASE("stage --boots-without-grub stages an erofs image that stage otherwise refuses",
+          "[cli]") {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "hp");
+  if (!make_good_erofs_image(dir / "a.img", dir / "root")) return;
+  const std::string stage =
+      "stage --no-inspect --tries 0 --hostpart " + shell_quote(dir / "hp") + " ";
+  auto refused = run_imgroot(stage + shell_quote(dir / "a.img"));
+  CHECK(refused.status == 1);
+  CHECK(one_line(refused.output));
+  CHECK(refused.output.find("--boots-without-grub") != std::string::npos);
+  CHECK_FALSE(exists(dir / "hp/hn-root-new.img"));
+  auto staged = run_imgroot(stage + "--boots-without-grub " + shell_quote(dir / "a.img"));
+  CHECK(staged.status == 0);
+  CHECK(exists(dir / "hp/hn-root-new.img"));
+}
+
+TEST_CASE("an exception out of a verb is one line saying internal error, and exit 1", "[cli]") {
+  // The one way found to make a verb throw: diff starts a second thread
+  // (diff/side_thread.cc), and std::thread throws std::system_error when
+  // it cannot map a thread stack as large as RLIMIT_STACK asks for.
+  TempDir dir;
+  std::filesystem::create_directory(dir / "a");
+  std::filesystem::create_directory(dir / "b");
+  auto r = run("ulimit -s 2000000000 && " + std::string(IMGROOT_BINARY) + " diff " +
+               shell_quote(dir / "a") + " " + shell_quote(dir / "b"));
+  CHECK(r.status == 1);
+  CHECK(r.output == "imgroot: internal error: Resource temporarily unavailable\n");
+}
+
 TEST_CASE("revert, revert --cancel and status work on a host partition directory", "[cli]") {
   TempDir dir;
   const std::string hp = "--hostpart " + shell_quote(dir.path());

@@ -210,6 +210,27 @@ TEST_CASE("an image that fails stage's checks is refused before the disk is touc
                              shell_quote(disk.dir / "garbage.img"));
   CHECK(garbage.status == 1);
   CHECK_THAT(garbage.output, Catch::Contains("has no filesystem that libblkid recognises"));
+  make_foreign_image(disk.dir / "vfat.img", "vfat");
+  auto vfat = imgroot_cli("provision " + shell_quote(disk.file) + " --yes --image " +
+                          shell_quote(disk.dir / "vfat.img"));
+  CHECK(vfat.status == 1);
+  CHECK(vfat.output == "imgroot: provision '" + disk.file + "': " +
+                           foreign_refusal(disk.dir / "vfat.img", "vfat") + "\n");
+  CHECK(disk.allocated() == 0);
+}
+
+TEST_CASE("an erofs image is refused: the GRUB that provision installs cannot read it",
+          "[root][provision]") {
+  if (!can_provision()) return;
+  Disk disk;
+  if (!make_good_erofs_image(disk.dir / "erofs.img", disk.dir / "erofs-root")) return;
+  auto r = imgroot_cli("provision " + shell_quote(disk.file) + " --yes --image " +
+                       shell_quote(disk.dir / "erofs.img"));
+  CHECK(r.status == 1);
+  CHECK(r.output == "imgroot: provision '" + disk.file + "': '" + (disk.dir / "erofs.img") +
+                        "' holds an erofs filesystem, which GRUB 2.06 (Debian 12) cannot read: "
+                        "GRUB would not find the image's /boot/kernel and the node would not "
+                        "boot; make the image squashfs or ext4\n");
   CHECK(disk.allocated() == 0);
 }
 

@@ -174,6 +174,40 @@ TEST_CASE("staging a good image leaves nothing mounted or attached", "[root][sta
         std::vector<std::string>{"hn-root-new.img", "imgroot", "lost+found"});
 }
 
+TEST_CASE("stage refuses an image of a filesystem type imgroot does not boot, before mounting it",
+          "[root][stage]") {
+  if (!can_loop_mount()) return;
+  HostFs host("64M");
+  TempDir src;
+  for (const std::string type : {"vfat", "minix"}) {
+    const std::string image = src / (type + ".img");
+    make_foreign_image(image, type);
+    const std::string before = mounts_and_loops();
+    auto staged = stage::stage_image(host.fd.get(), request(image), {});
+    REQUIRE_FALSE(staged);
+    CHECK(staged.error().message == foreign_refusal(image, type));
+    CHECK(mounts_and_loops() == before);
+    CHECK(names_in(host.mnt()) == std::vector<std::string>{"lost+found"});
+  }
+}
+
+TEST_CASE("ext2 and ext3 images are inspected and staged", "[root][stage]") {
+  if (!can_loop_mount()) return;
+  HostFs host("64M");
+  TempDir src;
+  for (const std::string type : {"ext2", "ext3"}) {
+    const std::string root = src / ("root-" + type);
+    make_good_image(src / "good.img", root);
+    const std::string image = src / (type + ".img");
+    REQUIRE(run("mkfs." + type + " -q -F -b 4096 -d " + shell_quote(root) + " " +
+                shell_quote(image) + " 8M")
+                .status == 0);
+    auto staged = stage::stage_image(host.fd.get(), request(image), {});
+    REQUIRE(staged);
+    CHECK(staged->fs_type == type);
+  }
+}
+
 TEST_CASE("an image without /sbin/init is refused with its message", "[root][stage]") {
   if (!can_loop_mount()) return;
   HostFs host("64M");

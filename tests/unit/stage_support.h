@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -114,6 +115,34 @@ inline void make_good_image(const std::string& image, const std::string& root,
                    {"boot/kernel", "->/boot/vmlinuz-6.1.0-test"},
                    {"boot/initramfs", "initramfs"}},
                   size);
+}
+
+// make_good_image as erofs; false with a warning when this machine has no
+// mkfs.erofs (erofs-utils).
+inline bool make_good_erofs_image(const std::string& image, const std::string& root) {
+  if (run("command -v mkfs.erofs").status != 0) {
+    WARN("skipped: no mkfs.erofs (erofs-utils)");
+    return false;
+  }
+  make_good_image(image + ".ext4", root);  // writes the tree into 'root'
+  auto r = run("mkfs.erofs --quiet " + shell_quote(image) + " " + shell_quote(root));
+  if (r.status != 0) throw std::runtime_error("mkfs.erofs failed: " + r.output);
+  return true;
+}
+
+// A 2 MiB image holding a filesystem imgroot does not boot ("vfat" or
+// "minix"), made without root; the host kernel need not know the type.
+inline void make_foreign_image(const std::string& image, const std::string& type) {
+  const std::string q = shell_quote(image);
+  auto r = type == "vfat" ? run("mkfs.vfat -C " + q + " 2048")
+                          : run("truncate -s 2M " + q + " && mkfs." + type + " " + q);
+  if (r.status != 0) throw std::runtime_error("mkfs." + type + " failed: " + r.output);
+}
+
+// How imgroot refuses 'image' holding 'type'.
+inline std::string foreign_refusal(const std::string& image, const std::string& type) {
+  return "'" + image + "' holds a filesystem of type " + type +
+         "; imgroot boots only ext4, btrfs, xfs, squashfs and erofs images";
 }
 
 }  // namespace imgroot::test

@@ -162,3 +162,26 @@ TEST_CASE("the partial copy's name is not one any boot path loads", "[stage]") {
   CHECK_FALSE(name.starts_with("hn-root"));
   CHECK_FALSE(name.ends_with(".img"));
 }
+
+TEST_CASE("an erofs image is refused, before inspection: GRUB cannot load its kernel", "[stage]") {
+  Host host;
+  if (!make_good_erofs_image(host.dir / "a.img", host.dir / "root")) return;
+  CHECK(refusal(host, host.dir / "a.img") ==
+        "'" + (host.dir / "a.img") +
+            "' holds an erofs filesystem, which GRUB 2.06 (Debian 12) cannot read: GRUB would not "
+            "find the image's /boot/kernel and the node would not boot; make the image squashfs "
+            "or ext4, or pass --boots-without-grub if the node boots without GRUB (PXE, a direct "
+            "kernel boot)");
+  CHECK(host.untouched());
+}
+
+TEST_CASE("an erofs image is staged for a node that boots without GRUB", "[stage]") {
+  Host host;
+  if (!make_good_erofs_image(host.dir / "a.img", host.dir / "root")) return;
+  auto r = request(host.dir / "a.img", false);
+  r.boots_without_grub = true;
+  auto staged = stage::stage_image(host.fd.get(), r, {});
+  REQUIRE(staged);
+  CHECK(staged->fs_type == "erofs");
+  CHECK(read_text(host.hp("hn-root-new.img")) == read_text(host.dir / "a.img"));
+}

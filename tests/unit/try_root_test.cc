@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "root_support.h"
@@ -54,9 +55,10 @@ struct Image {
                "sleep 100 & [ -d /host ] && touch /host/started; wait\n"
                "exit 3\n");
     write_text(root + "/sbin/quick-init", "#!/bin/sh\necho \"quick pid $$\"\npoweroff -f\n");
+    write_text(root + "/sbin/mounts-init", "#!/bin/sh\ncat /proc/self/mounts\npoweroff -f\n");
     write_text(root + "/sbin/stubborn-init",
                "#!/bin/sh\ntrap '' 37\nsleep 100 & touch /host/started; wait\n");
-    for (const char* init : {"init", "quick-init", "stubborn-init"})
+    for (const char* init : {"init", "quick-init", "mounts-init", "stubborn-init"})
       ::chmod((root + "/sbin/" + init).c_str(), 0755);
     auto r = run("mkfs.ext4 -q -F -b 4096 -d " + shell_quote(root) + " " + shell_quote(path) +
                  " 16M");
@@ -145,6 +147,19 @@ bool gone(pid_t pid) {
     if (!exists("/proc/" + std::to_string(pid))) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  return false;
+}
+
+// Whether the mount on / in 'mounts' (/proc/self/mounts) has 'option'.
+bool root_has_option(const std::string& mounts, const std::string& option) {
+  std::istringstream lines(mounts);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream fields(line);
+    std::string device, point, type, options;
+    if (fields >> device >> point >> type >> options && point == "/")
+      return ("," + options + ",").find("," + option + ",") != std::string::npos;
+  }
+  FAIL("no mount on / in:\n" + mounts);
   return false;
 }
 
@@ -261,6 +276,22 @@ TEST_CASE("a command the image does not have is one line and exit 1", "[root][tr
   CHECK(detached(img.path));
 }
 
+TEST_CASE("try refuses an image of a filesystem type imgroot does not boot, before mounting it",
+          "[root][try]") {
+  if (!can_try()) return;
+  TempDir tmp;
+  for (const std::string type : {"vfat", "minix"}) {
+    const std::string image = tmp / (type + ".img");
+    make_foreign_image(image, type);
+    const std::string mounts = read_text("/proc/self/mountinfo");
+    auto r = run(std::string(IMGROOT_BINARY) + " try " + shell_quote(image) + " -- /bin/true");
+    CHECK(r.status == 1);
+    CHECK(r.output == "imgroot: try '" + image + "': " + foreign_refusal(image, type) + "\n");
+    CHECK(read_text("/proc/self/mountinfo") == mounts);
+    CHECK(detached(image));
+  }
+}
+
 TEST_CASE("with --boot the image's init is PID 1, and its power-off ends try with 0",
           "[root][try]") {
   if (!can_try()) return;
@@ -270,6 +301,21 @@ TEST_CASE("with --boot the image's init is PID 1, and its power-off ends try wit
   CHECK(r.status == 0);
   CHECK(r.output == "quick pid 1\n");
   CHECK(detached(img.path));
+}
+
+TEST_CASE("the image's root is nodev and nosuid, and keeps setuid only when booted",
+          "[root][try]") {
+  if (!can_try()) return;
+  Image img;
+  auto command = try_image(img, "", "cat /proc/self/mounts");
+  REQUIRE(command.status == 0);
+  CHECK(root_has_option(command.output, "nodev"));
+  CHECK(root_has_option(command.output, "nosuid"));
+  auto booted = run(std::string(IMGROOT_BINARY) + " try --boot --init /sbin/mounts-init " +
+                    shell_quote(img.path));
+  REQUIRE(booted.status == 0);
+  CHECK(root_has_option(booted.output, "nodev"));
+  CHECK_FALSE(root_has_option(booted.output, "nosuid"));
 }
 
 TEST_CASE("SIGTERM asks a booted init to halt with SIGRTMIN+3", "[root][try]") {
