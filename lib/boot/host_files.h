@@ -13,6 +13,11 @@ inline constexpr const char* kDataDir = "data";
 inline constexpr const char* kStateDir = "imgroot";
 // imgroot.overlay=persistent: one directory of changes per image (boot/overlay_layer.h).
 inline constexpr const char* kOverlayDir = "imgroot/overlay";
+// In kOverlayDir: the layers of images no longer on the host partition,
+// moved aside for the operator to delete.
+inline constexpr const char* kOrphanedLayersDir = ".orphaned";
+// The extended attribute of an image file that names its layer.
+inline constexpr const char* kLayerXattr = "user.imgroot.layer";
 // The per-host identity: files that mirror absolute paths of the root
 // ("imgroot/host/etc/hostname" is /etc/hostname), copied into the root at
 // every boot (boot/host_identity.h, docs/host-identity.md).
