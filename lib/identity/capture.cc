@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "base/bytes.h"
 #include "boot/host_files.h"
 #include "identity/identity.h"
 #include "system/fd.h"
@@ -21,6 +22,9 @@ namespace {
 // entry once complete. A leftover from a killed capture is removed by the
 // next one.
 constexpr const char* kStaging = ".host-capture.tmp";
+// Identity files are small, and the init compares each with the root's at
+// every boot.
+constexpr off_t kMaxFileSize = off_t{4} << 20;
 
 // A path to capture, found in the root.
 struct Source {
@@ -133,6 +137,12 @@ class Capturer {
       return fail(where(relative) + " is " + file_type_name(st.st_mode) +
                   "; only files, symlinks and directories can be captured (name the files "
                   "beside it instead)");
+    if (S_ISREG(st.st_mode) && st.st_size > kMaxFileSize)
+      return fail(where(relative) + " is larger than 4 MiB (" +
+                  format_bytes(static_cast<std::uint64_t>(st.st_size)) +
+                  "); the host identity is for small files the init compares at every boot: "
+                  "keep large host data in /hostpart/data (/data0) and capture a symlink to "
+                  "it, or capture the small files beside it");
     if (S_ISDIR(st.st_mode) && st.st_dev == hostpart_.st_dev && st.st_ino == hostpart_.st_ino)
       return fail(where(relative) + " is the host partition; capture the files inside it "
                   "that belong to the host instead");

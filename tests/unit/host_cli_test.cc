@@ -113,6 +113,24 @@ TEST_CASE("host capture refuses FIFOs anywhere, relative paths, '..' and what bo
   CHECK(none.status == 2);
 }
 
+TEST_CASE("host capture refuses a file over 4 MiB, anywhere, and says what to do instead",
+          "[host]") {
+  Fixture f;
+  const std::string big = f.dir / "root/etc/ssh/cache.db";
+  write_text(big, "");
+  REQUIRE(::truncate(big.c_str(), (off_t{4} << 20) + 1) == 0);  // sparse
+  auto r = f.capture("/etc/hostname /etc/ssh");
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains("'/etc/ssh/cache.db' in '" + (f.dir / "root") +
+                                       "' is larger than 4 MiB"));
+  CHECK_THAT(r.output, Catch::Contains("/hostpart/data"));
+  CHECK_FALSE(exists(f.set("etc/hostname")));
+
+  REQUIRE(::truncate(big.c_str(), off_t{4} << 20) == 0);  // 4 MiB is fine
+  CHECK(f.capture("/etc/hostname /etc/ssh").status == 0);
+  CHECK(exists(f.set("etc/ssh/cache.db")));
+}
+
 TEST_CASE("host forget removes entries and the directories they leave empty", "[host]") {
   Fixture f;
   REQUIRE(f.capture("/etc/hostname /etc/systemd/network /etc/ssh").status == 0);

@@ -2,14 +2,18 @@
 // boot: on temporary directories, without root.
 #include <catch2/catch.hpp>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "boot/host_identity.h"
 #include "stage_support.h"
 #include "system/fd.h"
+#include "system/tree.h"
 
 using namespace imgroot;
 using namespace imgroot::test;
@@ -185,4 +189,72 @@ TEST_CASE("count_files counts files and symlinks, not directories", "[host_ident
   auto files = host_identity::count_files(identity->get());
   REQUIRE(files);
   CHECK(*files == 2);
+}
+
+namespace {
+
+// compare_entry on dir/a and dir/b in a child whose address space is capped
+// at what it uses now plus 'headroom': 0 same content, 1 different, 2 an
+// error (memory included), 3 an exception.
+int compare_in_capped_child(const std::string& dir, rlim_t headroom) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    try {
+      long pages = 0;
+      std::ifstream("/proc/self/statm") >> pages;
+      const rlim_t used = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE));
+      const struct rlimit cap {used + headroom, used + headroom};
+      if (::setrlimit(RLIMIT_AS, &cap) < 0) ::_exit(4);
+      auto d = Fd::open_dir(dir);
+      if (!d) ::_exit(2);
+      struct stat a {};
+      if (::fstatat(d->get(), "a", &a, AT_SYMLINK_NOFOLLOW) < 0) ::_exit(2);
+      auto diff = compare_entry(d->get(), "a", a, d->get(), "b");
+      ::_exit(!diff ? 2 : diff->content ? 1 : 0);
+    } catch (...) {
+      ::_exit(3);
+    }
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+void make_file(const std::string& path, off_t size, const std::string& tail) {
+  write_text(path, "");
+  REQUIRE(::truncate(path.c_str(), size - static_cast<off_t>(tail.size())) == 0);
+  std::ofstream(path, std::ios::binary | std::ios::app) << tail;
+  REQUIRE(std::filesystem::file_size(path) == static_cast<uintmax_t>(size));
+}
+
+}  // namespace
+
+TEST_CASE("comparing two large files of the same size takes a fixed amount of memory",
+          "[host_identity]") {
+  TempDir dir;
+  constexpr off_t kSize = off_t{256} << 20;  // sparse: no disk space
+  make_file(dir / "a", kSize, "x");
+  make_file(dir / "b", kSize, "x");
+  CHECK(compare_in_capped_child(dir.path(), rlim_t{64} << 20) == 0);
+  make_file(dir / "b", kSize, "y");  // the last byte differs
+  CHECK(compare_in_capped_child(dir.path(), rlim_t{64} << 20) == 1);
+}
+
+TEST_CASE("comparing files finds a difference in any piece, the last short one included",
+          "[host_identity]") {
+  TempDir dir;
+  const off_t size = (off_t{1} << 20) + 7;
+  for (off_t at : {off_t{0}, off_t{65535}, off_t{65536}, size - 1}) {
+    make_file(dir / "a", size, "");
+    make_file(dir / "b", size, "");
+    auto f = std::fstream(dir / "b", std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(at);
+    f.put('z');
+    f.close();
+    INFO("differs at " << at);
+    CHECK(compare_in_capped_child(dir.path(), rlim_t{64} << 20) == 1);
+  }
+  make_file(dir / "b", size, "");
+  CHECK(compare_in_capped_child(dir.path(), rlim_t{64} << 20) == 0);
 }
