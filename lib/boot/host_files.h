@@ -22,6 +22,8 @@ inline constexpr const char* kLayerXattr = "user.imgroot.layer";
 // ("imgroot/host/etc/hostname" is /etc/hostname), copied into the root at
 // every boot (boot/host_identity.h, docs/host-identity.md).
 inline constexpr const char* kHostIdentityDir = "imgroot/host";
+// The owner and group names of its entries, beside it (boot/host_owners.h).
+inline constexpr const char* kHostOwners = "imgroot/host-owners";
 // A second name for an image while it is being given a new one. It is always
 // a hard link to an image that has another name too, so removing it never
 // loses data; a name no boot path ever loads.

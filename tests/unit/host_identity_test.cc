@@ -11,7 +11,9 @@
 #include <fstream>
 
 #include "boot/host_identity.h"
+#include "boot/host_owners.h"
 #include "stage_support.h"
+#include "system/accounts.h"
 #include "system/fd.h"
 #include "system/tree.h"
 
@@ -257,4 +259,30 @@ TEST_CASE("comparing files finds a difference in any piece, the last short one i
   }
   make_file(dir / "b", size, "");
   CHECK(compare_in_capped_child(dir.path(), rlim_t{64} << 20) == 0);
+}
+
+TEST_CASE("owner names survive a round trip with any path, and bad lines are skipped",
+          "[host_identity]") {
+  host_owners::Owners owners;
+  owners["etc/ssl/private/node.key"] = {0, 108, "root", "ssl-cert"};
+  owners["etc/odd name\nwith\\escapes"] = {1234, 5678, "", ""};
+  const std::string text = host_owners::format_owners(owners);
+  CHECK(host_owners::parse_owners(text) == owners);
+  auto parsed = host_owners::parse_owners("x 0 root root etc/a\n0 0 root\n\n0 4294967295 a b c\n" +
+                                          text);
+  CHECK(parsed == owners);
+}
+
+TEST_CASE("passwd and group lines give names and numbers, the first line for each winning",
+          "[host_identity]") {
+  std::map<std::string, unsigned> ids;
+  std::map<unsigned, std::string> names;
+  parse_account_lines("# comment\npostgres:x:104:104::/var/lib/postgresql:/bin/sh\n"
+                      "+nis\nbroken:x:\nnegative:x:-1:0\npostgres:x:999:999\n"
+                      "alias:x:104:104\nnobody:x:65534:65534",
+                      ids, names);
+  CHECK(ids == std::map<std::string, unsigned>{{"postgres", 104}, {"alias", 104}, {"nobody", 65534}});
+  // As getpwuid would find them, line by line.
+  CHECK(names == std::map<unsigned, std::string>{
+                     {104, "postgres"}, {999, "postgres"}, {65534, "nobody"}});
 }
