@@ -286,3 +286,21 @@ TEST_CASE("passwd and group lines give names and numbers, the first line for eac
   CHECK(names == std::map<unsigned, std::string>{
                      {104, "postgres"}, {999, "postgres"}, {65534, "nobody"}});
 }
+
+TEST_CASE("a file replaced between its lstat and its copy is not copied with the old owner and mode",
+          "[host_identity]") {
+  TempDir dir;
+  write_text(dir / "tool", "root's tool");
+  REQUIRE(::chmod((dir / "tool").c_str(), 04755) == 0);
+  const struct stat walked = lstat_of(dir / "tool");
+  // Someone who can write the directory swaps in their own file.
+  write_text(dir / "theirs", "someone else's bytes");
+  REQUIRE(::rename((dir / "theirs").c_str(), (dir / "tool").c_str()) == 0);
+
+  auto d = Fd::open_dir(dir.path());
+  REQUIRE(d);
+  auto copied = copy_entry(d->get(), "tool", walked, d->get(), "copy", Durability::kNone);
+  REQUIRE_FALSE(copied);
+  CHECK_THAT(copied.error().message, Catch::Contains("changed while"));
+  CHECK_FALSE(exists(dir / "copy"));
+}
