@@ -44,7 +44,7 @@ Result<std::string> overlay_layers(ImageRoot& root, const ImageFile& source,
     root.mounts.push_back(std::move(*tmpfs));
     return layers;
   }
-  auto name = overlay_layer::name_for(source.hostpart_dir, source.image);
+  auto name = overlay_layer::layer_for(source.hostpart_dir, source.image, warn);
   if (!name) return std::unexpected(name.error());
   const std::string relative = std::string(host_files::kOverlayDir) + "/" + *name;
   if (auto st = make_dirs_at(source.hostpart_dir, relative, 0755); !st)

@@ -146,10 +146,8 @@ Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
 }
 
 // What every root gets besides the image: the data directory on the host
-// partition with /data0 pointing to it (in the image, or in its overlay),
-// and no overlay layers of images that are gone.
+// partition with /data0 pointing to it (in the image, or in its overlay).
 void furnish_root(int hostpart, int root) {
-  overlay_layer::prune(hostpart, warn);
   if (::mkdirat(hostpart, host_files::kDataDir, 0755) < 0 && errno != EEXIST)
     warn("cannot create " + std::string(host_files::kDataDir) + "/ on the host partition: " +
          std::strerror(errno));
@@ -200,6 +198,8 @@ Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir
   }
   cross_check_kernel(hostpart->get(), config, outcome->chosen);
 
+  // Before a layer is mounted: the layers of images that are gone move aside.
+  overlay_layer::prune(hostpart->get(), warn);
   std::vector<LoopDevice> given_up;
   auto root = mount_bootable_image(hostpart->get(), config, root_dir, given_up);
   if (!root) return std::unexpected(root.error());

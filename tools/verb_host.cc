@@ -115,6 +115,7 @@ int run_capture(const std::vector<std::string>& args) {
   auto captured = identity::capture(hostpart->dir.get(), root->get(), root_name,
                                     vars["path"].as<std::vector<std::string>>());
   if (!captured) return report(std::move(captured.error()).context("host capture"));
+  for (const auto& note : captured->notes) std::cerr << "imgroot: note: " << note << "\n";
   for (const auto& p : captured->paths) std::cout << "captured " << p << "\n";
   std::cout << captured->files << (captured->files == 1 ? " file" : " files")
             << " copied; the next boot applies them\n";

@@ -16,6 +16,11 @@ inline constexpr const char* kStateDir = "imgroot";
 inline constexpr const char* kLockFile = "imgroot/lock";
 // imgroot.overlay=persistent: one directory of changes per image (boot/overlay_layer.h).
 inline constexpr const char* kOverlayDir = "imgroot/overlay";
+// In kOverlayDir: the layers of images no longer on the host partition,
+// moved aside for the operator to delete.
+inline constexpr const char* kOrphanedLayersDir = ".orphaned";
+// The extended attribute of an image file that names its layer.
+inline constexpr const char* kLayerXattr = "user.imgroot.layer";
 // The per-host identity: files that mirror absolute paths of the root
 // ("imgroot/host/etc/hostname" is /etc/hostname), copied into the root at
 // every boot (boot/host_identity.h, docs/host-identity.md).
@@ -24,6 +29,8 @@ inline constexpr const char* kHostIdentityDir = "imgroot/host";
 // (a directory, a symlink, a FIFO...), as NAME.N: out of the way of every
 // rename, and never deleted (docs/crash-safety.md, "Odd entries").
 inline constexpr const char* kSetAsideDir = "imgroot/set-aside";
+// The owner and group names of its entries, beside it (boot/host_owners.h).
+inline constexpr const char* kHostOwners = "imgroot/host-owners";
 // A second name for an image while it is being given a new one. It is always
 // a hard link to an image that has another name too, so removing it never
 // loses data; a name no boot path ever loads.

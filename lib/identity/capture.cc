@@ -6,10 +6,13 @@
 
 #include <algorithm>
 
+#include "base/bytes.h"
 #include "boot/host_files.h"
+#include "boot/host_owners.h"
 #include "identity/identity.h"
 #include "system/fd.h"
 #include "system/file.h"
+#include "system/accounts.h"
 #include "system/resolve.h"
 #include "system/tree.h"
 
@@ -21,6 +24,9 @@ namespace {
 // entry once complete. A leftover from a killed capture is removed by the
 // next one.
 constexpr const char* kStaging = ".host-capture.tmp";
+// Identity files are small, and the init compares each with the root's at
+// every boot.
+constexpr off_t kMaxFileSize = off_t{4} << 20;
 
 // A path to capture, found in the root.
 struct Source {
@@ -42,9 +48,13 @@ std::vector<std::string> outermost(std::vector<std::string> relatives) {
 class Capturer {
  public:
   Capturer(int root, std::string root_name, int host_dir, int staging,
-           const struct stat& hostpart)
+           const struct stat& hostpart, const Accounts& accounts)
       : root_(root), root_name_(std::move(root_name)), host_(host_dir), staging_(staging),
-        hostpart_(hostpart) {}
+        hostpart_(hostpart), accounts_(accounts) {}
+
+  // The owner names of what was staged, and what has none.
+  const host_owners::Owners& owners() const { return owners_; }
+  const std::vector<std::string>& notes() const { return notes_; }
 
   Result<Source> find(const std::string& relative) const {
     auto parent = open_in_root(root_, parent_of(relative), O_RDONLY | O_DIRECTORY);
@@ -64,6 +74,7 @@ class Capturer {
   // Copy one source into the staging directory as 'staged', fsynced.
   Result<int> stage(const Source& s, const std::string& staged) {
     const std::string name = name_of(s.relative);
+    name_owner(s.relative, s.st);
     if (!S_ISDIR(s.st.st_mode)) {
       auto copied = copy_entry(s.parent.get(), name, s.st, staging_, staged, Durability::kFsync);
       if (!copied) return std::unexpected(std::move(copied.error()).context(where(s.relative)));
@@ -78,6 +89,7 @@ class Capturer {
     auto walked = walk_tree(source->get(), [&](const TreeEntry& e) -> Result<bool> {
       const std::string relative = s.relative + "/" + e.path;
       if (auto ok = check_type(relative, e.st); !ok) return std::unexpected(ok.error());
+      name_owner(relative, e.st);
       const std::string to_path = staged + "/" + parent_of(e.path);
       auto to = Fd::open_at(staging_, to_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
       if (!to) return std::unexpected(to.error());
@@ -133,10 +145,28 @@ class Capturer {
       return fail(where(relative) + " is " + file_type_name(st.st_mode) +
                   "; only files, symlinks and directories can be captured (name the files "
                   "beside it instead)");
+    if (S_ISREG(st.st_mode) && st.st_size > kMaxFileSize)
+      return fail(where(relative) + " is larger than 4 MiB (" +
+                  format_bytes(static_cast<std::uint64_t>(st.st_size)) +
+                  "); the host identity is for small files the init compares at every boot: "
+                  "keep large host data in /hostpart/data (/data0) and capture a symlink to "
+                  "it, or capture the small files beside it");
     if (S_ISDIR(st.st_mode) && st.st_dev == hostpart_.st_dev && st.st_ino == hostpart_.st_ino)
       return fail(where(relative) + " is the host partition; capture the files inside it "
                   "that belong to the host instead");
     return {};
+  }
+
+  // The names of the entry's owner in the root, for applying by name.
+  void name_owner(const std::string& relative, const struct stat& st) {
+    host_owners::Owner o{st.st_uid, st.st_gid, accounts_.user_name(st.st_uid),
+                         accounts_.group_name(st.st_gid)};
+    const bool known = accounts_.user_ids.size() + accounts_.group_ids.size() > 0;
+    if (known && (o.user.empty() || o.group.empty()))
+      notes_.push_back(where(relative) + " is owned by " + std::to_string(o.uid) + ":" +
+                       std::to_string(o.gid) + ", which has no name in its /etc/passwd or "
+                       "/etc/group: those numbers are applied as they are");
+    owners_[relative] = std::move(o);
   }
 
   Status make_staged_dir(int dir, const std::string& name, const std::string& relative,
@@ -183,7 +213,26 @@ class Capturer {
   int host_;
   int staging_;
   struct stat hostpart_;
+  const Accounts& accounts_;
+  host_owners::Owners owners_;
+  std::vector<std::string> notes_;
 };
+
+// imgroot/host-owners with the names of what is being captured in place of
+// the older copies' (before the renames: a captured entry always has its
+// names; an older copy left by a crash has numbers that no longer match).
+Status record_owners(int hostpart_dir, const std::vector<std::string>& relatives,
+                     const host_owners::Owners& captured) {
+  auto owners = host_owners::read_owners(hostpart_dir);
+  if (!owners) return std::unexpected(owners.error());
+  std::erase_if(*owners, [&](const auto& entry) {
+    return std::any_of(relatives.begin(), relatives.end(), [&](const std::string& r) {
+      return entry.first == r || entry.first.starts_with(r + "/");
+    });
+  });
+  for (const auto& [path, owner] : captured) (*owners)[path] = owner;
+  return host_owners::write_owners(hostpart_dir, *owners);
+}
 
 // imgroot/ and imgroot/host (0700: it holds private keys), made if missing.
 Result<std::pair<Fd, Fd>> open_set_dirs(int hostpart_dir) {
@@ -228,7 +277,9 @@ Result<CaptureReport> capture(int hostpart_dir, int root_dir, const std::string&
   auto staging = Fd::open_at(imgroot.get(), kStaging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   if (!staging) return std::unexpected(staging.error());
 
-  Capturer capturer(root_dir, root_name, host.get(), staging->get(), hostpart);
+  auto accounts = read_accounts(root_dir);
+  if (!accounts) return std::unexpected(std::move(accounts.error()).context("read owner names"));
+  Capturer capturer(root_dir, root_name, host.get(), staging->get(), hostpart, *accounts);
   std::vector<Source> sources;
   CaptureReport report;
   Status ok;
@@ -242,6 +293,7 @@ Result<CaptureReport> capture(int hostpart_dir, int root_dir, const std::string&
     if (!files) ok = std::unexpected(files.error());
     else report.files += *files;
   }
+  if (ok) ok = record_owners(hostpart_dir, relatives, capturer.owners());
   // Up to here the set is untouched.
   for (size_t i = 0; ok && i < sources.size(); ++i) {
     ok = capturer.commit(sources[i], std::to_string(i));
@@ -252,6 +304,7 @@ Result<CaptureReport> capture(int hostpart_dir, int root_dir, const std::string&
   if (!ok) return std::unexpected(ok.error());
   if (auto synced = fsync_fd(imgroot.get(), quoted(host_files::kStateDir)); !synced)
     return std::unexpected(synced.error());
+  report.notes = capturer.notes();
   return report;
 }
 

@@ -21,6 +21,7 @@ Result<std::string> set_path(const std::string& path);
 struct CaptureReport {
   std::vector<std::string> paths;  // absolute, as captured
   int files = 0;                   // files and symlinks copied
+  std::vector<std::string> notes;  // owners without names, applied by number
 };
 
 // Copy 'paths' (files, symlinks as symlinks, directories recursively) from
@@ -42,6 +43,8 @@ struct ShownEntry {
   std::string path;    // absolute: "/etc/hostname"
   struct stat st {};   // lstat of the copy in imgroot/host
   std::string target;  // a symlink's target
+  std::string user;    // owner names where captured ("" when unknown: numbers)
+  std::string group;
   // Against the system compared with: "same", "differs", "missing", or
   // "unreadable"; empty when not compared.
   std::string here;

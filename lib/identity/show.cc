@@ -6,8 +6,10 @@
 #include "base/bytes.h"
 #include "boot/host_files.h"
 #include "boot/host_identity.h"
+#include "boot/host_owners.h"
 #include "identity/identity.h"
 #include "state/state_file.h"
+#include "system/accounts.h"
 #include "system/resolve.h"
 #include "system/tree.h"
 
@@ -15,9 +17,10 @@ namespace imgroot::identity {
 
 namespace {
 
-void compare_with(int root, const TreeEntry& e, ShownEntry& shown) {
+// 'st': the entry as the init would apply it to that root (owner by name).
+void compare_with(int root, const TreeEntry& e, const struct stat& st, ShownEntry& shown) {
   auto parent = open_in_root(root, parent_of(e.path), O_RDONLY | O_DIRECTORY);
-  Result<Difference> d = parent ? compare_entry(e.dir, e.name, e.st, parent->get(), e.name)
+  Result<Difference> d = parent ? compare_entry(e.dir, e.name, st, parent->get(), e.name)
                                 : std::unexpected(parent.error());
   if (!d && (d.error().code == ENOENT || d.error().code == ENOTDIR)) {
     d = Difference{};
@@ -71,6 +74,11 @@ Result<Shown> show(int hostpart_dir, std::optional<int> root_dir) {
   auto host = host_identity::open_identity_dir(hostpart_dir);
   if (!host) return std::unexpected(host.error());
   if (!*host) return shown;
+  auto owners = host_owners::read_owners(hostpart_dir);
+  if (!owners) return std::unexpected(owners.error());
+  Accounts accounts;  // without the root's: every name missing, as at boot
+  if (root_dir)
+    if (auto read = read_accounts(*root_dir)) accounts = std::move(*read);
   auto walked = walk_tree((*host)->get(), [&](const TreeEntry& e) -> Result<bool> {
     ShownEntry entry;
     entry.path = "/" + e.path;
@@ -80,7 +88,14 @@ Result<Shown> show(int hostpart_dir, std::optional<int> root_dir) {
       if (!target) return std::unexpected(target.error());
       entry.target = *target;
     }
-    if (root_dir) compare_with(*root_dir, e, entry);
+    if (const auto* names = host_owners::names_for(*owners, e.path, e.st)) {
+      entry.user = names->user;
+      entry.group = names->group;
+    }
+    std::string unused;  // the init's warning; the comparison says "owner"
+    if (root_dir)
+      compare_with(*root_dir, e, host_owners::owned_in(*owners, accounts, e.path, e.st, unused),
+                   entry);
     shown.entries.push_back(std::move(entry));
     return true;
   });
@@ -106,7 +121,8 @@ std::string shown_to_text(const Shown& s) {
     files += S_ISDIR(e.st.st_mode) ? 0 : 1;
     out << "  " << e.path << std::string(width + 2 - e.path.size(), ' ') << type_word(e.st.st_mode)
         << std::string(11 - type_word(e.st.st_mode).size(), ' ') << octal_mode(e.st.st_mode) << " "
-        << e.st.st_uid << ":" << e.st.st_gid;
+        << (e.user.empty() ? std::to_string(e.st.st_uid) : e.user) << ":"
+        << (e.group.empty() ? std::to_string(e.st.st_gid) : e.group);
     if (S_ISREG(e.st.st_mode)) out << " " << format_bytes(static_cast<std::uint64_t>(e.st.st_size));
     out << " " << state::format_rfc3339(static_cast<std::int64_t>(e.st.st_mtim.tv_sec));
     if (S_ISLNK(e.st.st_mode)) out << " -> " << e.target;

@@ -21,6 +21,8 @@ json entry_json(const ShownEntry& e, bool compared) {
             {"mode", entry_mode(e)},
             {"uid", e.st.st_uid},
             {"gid", e.st.st_gid},
+            {"user", e.user.empty() ? json(nullptr) : json(e.user)},
+            {"group", e.group.empty() ? json(nullptr) : json(e.group)},
             {"size", dir ? json(nullptr) : json(e.st.st_size)},
             {"mtime", state::format_rfc3339(static_cast<std::int64_t>(e.st.st_mtim.tv_sec))},
             {"target", S_ISLNK(e.st.st_mode) ? json(e.target) : json(nullptr)}};

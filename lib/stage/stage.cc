@@ -9,6 +9,7 @@
 
 #include "base/bytes.h"
 #include "boot/host_files.h"
+#include "boot/overlay_layer.h"
 #include "boot/rotation.h"
 #include "stage/inspect.h"
 #include "state/boot_loader_sync.h"
@@ -111,6 +112,12 @@ Result<Staged> stage_image(int dir, const StageRequest& request, const CopyContr
   if (request.before_publish)
     if (auto st = request.before_publish(); !st) return std::unexpected(st.error());
 
+  // A new image starts with an empty overlay layer, even when the file it
+  // was copied from carried an identity. Without user extended attributes
+  // (ENOTSUP) the init names the layer after the inode.
+  if (auto st = overlay_layer::give_new_identity(partial.fd().get(), kPartial);
+      !st && st.error().code != ENOTSUP)
+    return std::unexpected(st.error());
   if (auto st = record(dir, partial, copy, absolute(request.image)); !st)
     return std::unexpected(st.error());
   // A revert may have been asked for while the copy ran.

@@ -4,6 +4,9 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <vector>
+
 #include "system/fd.h"
 #include "system/file.h"
 
@@ -52,6 +55,11 @@ Status write_file_copy(int from_dir, const std::string& from_name, const struct 
   struct stat now {};
   if (::fstat(in->get(), &now) < 0) return fail_errno("stat " + quoted(from_name));
   if (!S_ISREG(now.st_mode)) return fail(quoted(from_name) + " is no longer a regular file");
+  // Owner and mode come from 'st': they must be this file's, not those of
+  // a file that someone renamed away since (with theirs in its place).
+  if (now.st_dev != st.st_dev || now.st_ino != st.st_ino)
+    return fail(quoted(from_name) + " changed while it was copied (another file has its name "
+                "now); nothing was copied");
   auto out = Fd::open_at(to_dir, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
   if (!out) return std::unexpected(out.error());
   if (auto c = copy_bytes(in->get(), out->get(), now.st_size, from_name); !c) return c;
@@ -79,6 +87,39 @@ Status write_link_copy(int from_dir, const std::string& from_name, const struct 
   return {};
 }
 
+// Up to 'size' bytes into 'buf'; fewer only at the end of the file.
+Result<size_t> read_piece(int fd, char* buf, size_t size, const std::string& name) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::read(fd, buf + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail_errno("read " + quoted(name));
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+// Two files' bytes compared a piece at a time: PID 1 compares identity
+// files at every boot and must not need memory in proportion to them.
+Result<bool> same_bytes(int a_dir, const std::string& a_name, int b_dir,
+                        const std::string& b_name) {
+  constexpr size_t kPiece = 64 * 1024;
+  auto a = Fd::open_at(a_dir, a_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  if (!a) return std::unexpected(a.error());
+  auto b = Fd::open_at(b_dir, b_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  if (!b) return std::unexpected(b.error());
+  std::vector<char> pa(kPiece), pb(kPiece);
+  for (;;) {
+    auto na = read_piece(a->get(), pa.data(), kPiece, a_name);
+    if (!na) return std::unexpected(na.error());
+    auto nb = read_piece(b->get(), pb.data(), kPiece, b_name);
+    if (!nb) return std::unexpected(nb.error());
+    if (*na != *nb || std::memcmp(pa.data(), pb.data(), *na) != 0) return false;
+    if (*na < kPiece) return true;
+  }
+}
+
 Result<bool> same_content(int a_dir, const std::string& a_name, const struct stat& a, int b_dir,
                           const std::string& b_name, const struct stat& b) {
   if (S_ISLNK(a.st_mode)) {
@@ -90,11 +131,7 @@ Result<bool> same_content(int a_dir, const std::string& a_name, const struct sta
   }
   if (!S_ISREG(a.st_mode)) return true;  // a directory's content is its entries
   if (a.st_size != b.st_size) return false;
-  auto ca = read_file_at(a_dir, a_name);
-  if (!ca) return std::unexpected(ca.error());
-  auto cb = read_file_at(b_dir, b_name);
-  if (!cb) return std::unexpected(cb.error());
-  return *ca == *cb;
+  return same_bytes(a_dir, a_name, b_dir, b_name);
 }
 
 }  // namespace

@@ -113,6 +113,24 @@ TEST_CASE("host capture refuses FIFOs anywhere, relative paths, '..' and what bo
   CHECK(none.status == 2);
 }
 
+TEST_CASE("host capture refuses a file over 4 MiB, anywhere, and says what to do instead",
+          "[host]") {
+  Fixture f;
+  const std::string big = f.dir / "root/etc/ssh/cache.db";
+  write_text(big, "");
+  REQUIRE(::truncate(big.c_str(), (off_t{4} << 20) + 1) == 0);  // sparse
+  auto r = f.capture("/etc/hostname /etc/ssh");
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains("'/etc/ssh/cache.db' in '" + (f.dir / "root") +
+                                       "' is larger than 4 MiB"));
+  CHECK_THAT(r.output, Catch::Contains("/hostpart/data"));
+  CHECK_FALSE(exists(f.set("etc/hostname")));
+
+  REQUIRE(::truncate(big.c_str(), off_t{4} << 20) == 0);  // 4 MiB is fine
+  CHECK(f.capture("/etc/hostname /etc/ssh").status == 0);
+  CHECK(exists(f.set("etc/ssh/cache.db")));
+}
+
 TEST_CASE("host forget removes entries and the directories they leave empty", "[host]") {
   Fixture f;
   REQUIRE(f.capture("/etc/hostname /etc/systemd/network /etc/ssh").status == 0);
@@ -194,4 +212,100 @@ TEST_CASE("captured files keep their owner, in the set and when applied", "[host
   CHECK((lstat_of(f.dir / "image/etc/ssh/ssh_host_ed25519_key").st_mode & 07777) == 0600);
   CHECK(lstat_of(f.dir / "image/etc/ssh").st_gid == 8765);
   CHECK(lstat_of(f.dir / "image/etc/resolv.conf").st_uid == 1234);
+}
+
+namespace {
+
+// A capture root and an image built apart: the same accounts, other numbers.
+void write_accounts(const std::string& root, const std::string& passwd, const std::string& group) {
+  std::filesystem::create_directories(root + "/etc");
+  write_text(root + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n" + passwd);
+  write_text(root + "/etc/group", "root:x:0:\n" + group);
+}
+
+// The set of 'f' applied into a new root 'image' with those accounts and
+// an /etc/ssl, warnings returned.
+std::vector<std::string> apply_to(const Fixture& f, const std::string& image,
+                                  const std::string& passwd, const std::string& group) {
+  write_accounts(image, passwd, group);
+  std::filesystem::create_directories(image + "/etc/ssl");
+  auto hostpart = imgroot::Fd::open_dir(f.dir / "hp");
+  REQUIRE(hostpart);
+  auto identity = imgroot::host_identity::open_identity_dir(hostpart->get());
+  REQUIRE(identity);
+  REQUIRE(*identity);
+  auto root = imgroot::Fd::open_dir(image);
+  REQUIRE(root);
+  std::vector<std::string> warnings;
+  imgroot::host_identity::apply_host_identity(
+      (*identity)->get(), root->get(), [&](const std::string& w) { warnings.push_back(w); });
+  return warnings;
+}
+
+// /etc/ssl/private (root:ssl-cert 0710) with a key (root:ssl-cert 0640) and
+// a postgres-owned file, in a root where ssl-cert is 108 and postgres 104.
+void make_keys(const Fixture& f) {
+  write_accounts(f.dir / "root", "postgres:x:104:104::/var/lib/postgresql:/bin/sh\n",
+                 "ssl-cert:x:108:postgres\npostgres:x:104:\n");
+  const std::string priv = f.dir / "root/etc/ssl/private";
+  std::filesystem::create_directories(priv);
+  write_text(priv + "/node.key", "secret");
+  write_text(f.dir / "root/etc/pg.conf", "listen");
+  REQUIRE(::chown(priv.c_str(), 0, 108) == 0);
+  REQUIRE(::chmod(priv.c_str(), 0710) == 0);
+  REQUIRE(::chown((priv + "/node.key").c_str(), 0, 108) == 0);
+  REQUIRE(::chmod((priv + "/node.key").c_str(), 0640) == 0);
+  REQUIRE(::chown((f.dir / "root/etc/pg.conf").c_str(), 104, 104) == 0);
+}
+
+bool can_chown() {
+  if (::geteuid() == 0) return true;
+  WARN("skipped: changing owners needs root");
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("owners are applied by name: a group renumbered in the new image keeps its files",
+          "[host][root]") {
+  if (!can_chown()) return;
+  Fixture f;
+  make_keys(f);
+  REQUIRE(f.capture("/etc/ssl/private /etc/pg.conf").status == 0);
+
+  // The rebuilt image: 108 is docker now, ssl-cert 111, postgres 110.
+  const std::string image = f.dir / "image";
+  CHECK(apply_to(f, image, "postgres:x:110:110::/var/lib/postgresql:/bin/sh\n",
+                 "docker:x:108:\nssl-cert:x:111:postgres\npostgres:x:110:\n")
+            .empty());
+  CHECK(lstat_of(image + "/etc/ssl/private/node.key").st_gid == 111);
+  CHECK(lstat_of(image + "/etc/ssl/private/node.key").st_uid == 0);
+  CHECK((lstat_of(image + "/etc/ssl/private/node.key").st_mode & 07777) == 0640);
+  CHECK(lstat_of(image + "/etc/ssl/private").st_gid == 111);
+  CHECK((lstat_of(image + "/etc/ssl/private").st_mode & 07777) == 0710);
+  CHECK(lstat_of(image + "/etc/pg.conf").st_uid == 110);
+  CHECK(lstat_of(image + "/etc/pg.conf").st_gid == 110);
+
+  // host show compares by name: the applied files are the same as captured.
+  auto shown = f.host("show --root " + shell_quote(image));
+  CHECK(shown.status == 0);
+  CHECK_THAT(shown.output, Catch::Contains("root:ssl-cert"));
+  CHECK_THAT(shown.output, !Catch::Contains("differs"));
+}
+
+TEST_CASE("a name the new image lacks gives root:root and the owner's bits only, with a warning",
+          "[host][root]") {
+  if (!can_chown()) return;
+  Fixture f;
+  make_keys(f);
+  REQUIRE(f.capture("/etc/ssl/private").status == 0);
+
+  const std::string image = f.dir / "image";
+  auto warnings = apply_to(f, image, "", "docker:x:108:\n");  // no ssl-cert
+  CHECK(lstat_of(image + "/etc/ssl/private/node.key").st_gid == 0);
+  CHECK((lstat_of(image + "/etc/ssl/private/node.key").st_mode & 07777) == 0600);
+  CHECK((lstat_of(image + "/etc/ssl/private").st_mode & 07777) == 0700);
+  REQUIRE(warnings.size() == 2);
+  CHECK_THAT(warnings[1], Catch::Contains("'/etc/ssl/private/node.key': group 'ssl-cert' is not "
+                                          "in its /etc/group; given root:root 0600 instead"));
 }

@@ -2,14 +2,20 @@
 // boot: on temporary directories, without root.
 #include <catch2/catch.hpp>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "boot/host_identity.h"
+#include "boot/host_owners.h"
 #include "stage_support.h"
+#include "system/accounts.h"
 #include "system/fd.h"
+#include "system/tree.h"
 
 using namespace imgroot;
 using namespace imgroot::test;
@@ -185,4 +191,116 @@ TEST_CASE("count_files counts files and symlinks, not directories", "[host_ident
   auto files = host_identity::count_files(identity->get());
   REQUIRE(files);
   CHECK(*files == 2);
+}
+
+namespace {
+
+// compare_entry on dir/a and dir/b in a child whose address space is capped
+// at what it uses now plus 'headroom': 0 same content, 1 different, 2 an
+// error (memory included), 3 an exception.
+int compare_in_capped_child(const std::string& dir, rlim_t headroom) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    try {
+      long pages = 0;
+      std::ifstream("/proc/self/statm") >> pages;
+      const rlim_t used = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE));
+      const struct rlimit cap {used + headroom, used + headroom};
+      if (::setrlimit(RLIMIT_AS, &cap) < 0) ::_exit(4);
+      auto d = Fd::open_dir(dir);
+      if (!d) ::_exit(2);
+      struct stat a {};
+      if (::fstatat(d->get(), "a", &a, AT_SYMLINK_NOFOLLOW) < 0) ::_exit(2);
+      auto diff = compare_entry(d->get(), "a", a, d->get(), "b");
+      ::_exit(!diff ? 2 : diff->content ? 1 : 0);
+    } catch (...) {
+      ::_exit(3);
+    }
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+void make_file(const std::string& path, off_t size, const std::string& tail) {
+  write_text(path, "");
+  REQUIRE(::truncate(path.c_str(), size - static_cast<off_t>(tail.size())) == 0);
+  std::ofstream(path, std::ios::binary | std::ios::app) << tail;
+  REQUIRE(std::filesystem::file_size(path) == static_cast<uintmax_t>(size));
+}
+
+}  // namespace
+
+TEST_CASE("comparing two large files of the same size takes a fixed amount of memory",
+          "[host_identity]") {
+  TempDir dir;
+  constexpr off_t kSize = off_t{256} << 20;  // sparse: no disk space
+  make_file(dir / "a", kSize, "x");
+  make_file(dir / "b", kSize, "x");
+  CHECK(compare_in_capped_child(dir.path(), rlim_t{64} << 20) == 0);
+  make_file(dir / "b", kSize, "y");  // the last byte differs
+  CHECK(compare_in_capped_child(dir.path(), rlim_t{64} << 20) == 1);
+}
+
+TEST_CASE("comparing files finds a difference in any piece, the last short one included",
+          "[host_identity]") {
+  TempDir dir;
+  const off_t size = (off_t{1} << 20) + 7;
+  for (off_t at : {off_t{0}, off_t{65535}, off_t{65536}, size - 1}) {
+    make_file(dir / "a", size, "");
+    make_file(dir / "b", size, "");
+    auto f = std::fstream(dir / "b", std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(at);
+    f.put('z');
+    f.close();
+    INFO("differs at " << at);
+    CHECK(compare_in_capped_child(dir.path(), rlim_t{64} << 20) == 1);
+  }
+  make_file(dir / "b", size, "");
+  CHECK(compare_in_capped_child(dir.path(), rlim_t{64} << 20) == 0);
+}
+
+TEST_CASE("owner names survive a round trip with any path, and bad lines are skipped",
+          "[host_identity]") {
+  host_owners::Owners owners;
+  owners["etc/ssl/private/node.key"] = {0, 108, "root", "ssl-cert"};
+  owners["etc/odd name\nwith\\escapes"] = {1234, 5678, "", ""};
+  const std::string text = host_owners::format_owners(owners);
+  CHECK(host_owners::parse_owners(text) == owners);
+  auto parsed = host_owners::parse_owners("x 0 root root etc/a\n0 0 root\n\n0 4294967295 a b c\n" +
+                                          text);
+  CHECK(parsed == owners);
+}
+
+TEST_CASE("passwd and group lines give names and numbers, the first line for each winning",
+          "[host_identity]") {
+  std::map<std::string, unsigned> ids;
+  std::map<unsigned, std::string> names;
+  parse_account_lines("# comment\npostgres:x:104:104::/var/lib/postgresql:/bin/sh\n"
+                      "+nis\nbroken:x:\nnegative:x:-1:0\npostgres:x:999:999\n"
+                      "alias:x:104:104\nnobody:x:65534:65534",
+                      ids, names);
+  CHECK(ids == std::map<std::string, unsigned>{{"postgres", 104}, {"alias", 104}, {"nobody", 65534}});
+  // As getpwuid would find them, line by line.
+  CHECK(names == std::map<unsigned, std::string>{
+                     {104, "postgres"}, {999, "postgres"}, {65534, "nobody"}});
+}
+
+TEST_CASE("a file replaced between its lstat and its copy is not copied with the old owner and mode",
+          "[host_identity]") {
+  TempDir dir;
+  write_text(dir / "tool", "root's tool");
+  REQUIRE(::chmod((dir / "tool").c_str(), 04755) == 0);
+  const struct stat walked = lstat_of(dir / "tool");
+  // Someone who can write the directory swaps in their own file.
+  write_text(dir / "theirs", "someone else's bytes");
+  REQUIRE(::rename((dir / "theirs").c_str(), (dir / "tool").c_str()) == 0);
+
+  auto d = Fd::open_dir(dir.path());
+  REQUIRE(d);
+  auto copied = copy_entry(d->get(), "tool", walked, d->get(), "copy", Durability::kNone);
+  REQUIRE_FALSE(copied);
+  CHECK_THAT(copied.error().message, Catch::Contains("changed while"));
+  CHECK_FALSE(exists(dir / "copy"));
 }

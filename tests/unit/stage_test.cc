@@ -2,7 +2,9 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
+#include "boot/host_files.h"
 #include "stage/stage.h"
 #include "stage_support.h"
 #include "state/state_file.h"
@@ -98,6 +100,21 @@ TEST_CASE("a staged image is a verified copy recorded in the state", "[stage]") 
   CHECK(r->sha256 == staged->copy.sha256);
   CHECK(r->source == host.dir / "a.img");
   CHECK_FALSE(r->staged_at.empty());
+}
+
+TEST_CASE("a staged image gets an overlay layer identity of its own, never its source's",
+          "[stage]") {
+  Host host;
+  make_good_image(host.dir / "a.img", host.dir / "root-a");
+  const std::string source_id = "layer-of-another-host";
+  REQUIRE(::setxattr((host.dir / "a.img").c_str(), host_files::kLayerXattr, source_id.data(),
+                     source_id.size(), 0) == 0);
+  REQUIRE(stage::stage_image(host.fd.get(), request(host.dir / "a.img", false), {}));
+  char id[128] = {};
+  const ssize_t n = ::getxattr(host.hp(host_files::kNew).c_str(), host_files::kLayerXattr, id,
+                               sizeof id);
+  REQUIRE(n > 0);
+  CHECK(std::string(id, static_cast<size_t>(n)) != source_id);
 }
 
 TEST_CASE("staging again replaces the staged image", "[stage]") {
