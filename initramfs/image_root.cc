@@ -10,6 +10,7 @@
 #include "boot/overlay_layer.h"
 #include "boot/run_paths.h"
 #include "dev/blkid.h"
+#include "image/filesystems.h"
 #include "log.h"
 #include "system/fd.h"
 
@@ -93,13 +94,15 @@ Result<ImageRoot> mount_image(const ImageFile& source, const BootConfig& config,
   // The loop device reads through this file: with ordinary, blocking I/O.
   if (::fcntl(file->get(), F_SETFL, 0) < 0) return fail_errno("clear O_NONBLOCK on " + quoted(image));
 
-  auto type = probe_filesystem_type(file->get());
+  auto type = probe_filesystem_type(file->get(), Filesystems::kImage);
   if (!type) return std::unexpected(type.error());
-  if (!*type) return fail(quoted(image) + " holds no filesystem libblkid recognises");
+  if (!*type)
+    return fail(quoted(image) + " holds no filesystem an image may hold (" +
+                kImageFilesystemsText + ")");
 
   auto loop = LoopDevice::attach(*file, read_only);
   if (!loop) return std::unexpected(loop.error());
-  ImageRoot root{std::move(*loop), **type, {}};
+  ImageRoot root{std::move(*loop), image_mount_type(**type), {}};
 
   if (overlay) {
     if (auto st = mount_overlay(root, source, config, target, scratch); !st)

@@ -74,7 +74,7 @@ Result<Mount> find_and_mount_hostpart(const BootConfig& config) {
 bool holds_filesystem(int hostpart, const char* name) {
   auto file = Fd::open_at(hostpart, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   if (!file) return true;
-  auto type = probe_filesystem_type(file->get());
+  auto type = probe_filesystem_type(file->get(), Filesystems::kImage);
   return !type || type->has_value();
 }
 

@@ -21,7 +21,7 @@ namespace {
 using namespace imgroot::initramfs;
 
 constexpr const char* kDefaultModules =
-    "virtio_pci virtio_blk virtio_scsi nvme ahci sd_mod ext4 btrfs xfs squashfs overlay loop";
+    "virtio_pci virtio_blk virtio_scsi nvme ahci sd_mod ext4 btrfs xfs squashfs erofs overlay loop";
 constexpr const char* kInstalledInit = "/usr/lib/imgroot/imgroot-init";
 constexpr int kZstdLevel = 19;
 
@@ -36,7 +36,7 @@ constexpr const char* kDescription =
     "\n"
     "LIST is module names separated by commas or spaces; '-' and '_' are the same. The\n"
     "default list is:\n"
-    "  virtio_pci virtio_blk virtio_scsi nvme ahci sd_mod ext4 btrfs xfs squashfs overlay loop\n"
+    "  virtio_pci virtio_blk virtio_scsi nvme ahci sd_mod ext4 btrfs xfs squashfs erofs overlay loop\n"
     "\n"
     "Without --init, imgroot-init is the first of: /usr/lib/imgroot/imgroot-init,\n"
     "DIR/../lib/imgroot/imgroot-init and DIR/../initramfs/imgroot-init, where DIR is the\n"

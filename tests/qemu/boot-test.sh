@@ -215,9 +215,92 @@ scenario_host_identity() {
   expect_image_unchanged hn-root.img B
 }
 
+# ---- what an operator, an old tool or bit rot leaves under an image name:
+# the boot never stops while a bootable image exists (docs/crash-safety.md,
+# "Odd entries").
+
+scenario_odd_new_directory() {
+  put A hn-root.img
+  mkdir -p "$hostpart/hn-root-new.img/etc"
+  boot_disk hostpart ""
+  expect_booted A
+  expect_host hn-root.img=A
+  expect_set_aside hn-root-new.img.1
+}
+
+scenario_odd_current_directory() {
+  mkdir -p "$hostpart/hn-root.img/etc"
+  put A hn-root-old.img
+  boot_disk hostpart ""
+  expect_booted A
+  expect_host hn-root.img=A
+  expect_set_aside hn-root.img.1
+}
+
+# A FIFO under the current name with a read-only root: opening it for
+# reading would block PID 1 for ever.
+scenario_odd_current_fifo() {
+  mkfifo "$hostpart/hn-root.img"
+  put A hn-root-old.img
+  boot_disk hostpart "ro"
+  expect_booted A
+  expect_host hn-root.img=A
+  expect_set_aside hn-root.img.1
+}
+
+scenario_odd_new_symlink() {
+  put A hn-root.img
+  mkdir -p "$hostpart/data"
+  put B data/b.img
+  ln -s /data/b.img "$hostpart/hn-root-new.img"
+  boot_disk hostpart ""
+  expect_booted A
+  expect_host hn-root.img=A
+  expect_set_aside hn-root-new.img.1
+}
+
+# "Re-staging" with ln: the staged name is a second link of the current
+# image. Upgrading would rename it onto itself at every boot and replace the
+# old image with the current one.
+scenario_staged_hardlink_of_current() {
+  put A hn-root.img
+  put B hn-root-old.img
+  ln "$hostpart/hn-root.img" "$hostpart/hn-root-new.img"
+  boot_disk hostpart ""
+  expect_booted A
+  expect_host hn-root.img=A hn-root-old.img=B
+}
+
+# A truncated copy staged by hand: libblkid still sees ext4, the kernel
+# refuses its size. It is mounted on trial before the upgrade, so the old
+# image is not let go for it.
+scenario_truncated_new() {
+  put A hn-root.img
+  put B hn-root-old.img
+  head -c 3M "$(shared_image C)" >"$hostpart/hn-root-new.img"
+  boot_disk hostpart ""
+  expect_booted A
+  expect_log 'imgroot-init: .*cannot boot hn-root-new.img' "imgroot-init says why the staged image cannot boot"
+  expect_host hn-root.img=A hn-root-old.img=B hn-root-broken.img=C
+}
+
+# ---- every filesystem an image may hold boots with the default initramfs
+# (`imgroot initramfs` without --modules), under an overlay where the
+# filesystem is read-only.
+
+scenario_default_initramfs_ext4() { boot_default_initramfs ext4 ""; }
+scenario_default_initramfs_btrfs() { boot_default_initramfs btrfs ""; }
+scenario_default_initramfs_xfs() { boot_default_initramfs xfs ""; }
+scenario_default_initramfs_squashfs() { boot_default_initramfs squashfs "imgroot.overlay=tmpfs"; }
+scenario_default_initramfs_erofs() { boot_default_initramfs erofs "imgroot.overlay=tmpfs"; }
+
 SCENARIOS=(plain staged revert_flag revert_cmdline revert_keeps_staged corrupt_new
   missing_init_falls_back no_hostpart genkernel_cmdline genkernel_other_label duplicate_label
-  cli_stage_revert clean_shutdown overlay_tmpfs overlay_persistent host_identity)
+  cli_stage_revert clean_shutdown overlay_tmpfs overlay_persistent host_identity
+  odd_new_directory odd_current_directory odd_current_fifo odd_new_symlink
+  staged_hardlink_of_current truncated_new
+  default_initramfs_ext4 default_initramfs_btrfs default_initramfs_xfs
+  default_initramfs_squashfs default_initramfs_erofs)
 
 # ------------------------------------------------------------ steps
 
@@ -264,6 +347,50 @@ offline_cli() {
   fi
   losetup -d "$dev"
   ((rc == 0)) || fail "imgroot $* failed (exit $rc)"
+}
+
+# expect_set_aside NAME: rotation kept NAME in imgroot/set-aside/.
+expect_set_aside() {
+  local fs=$work/hostpart-after.img
+  extract_hostpart "$disk" "$fs"
+  debugfs -R "stat /imgroot/set-aside/$1" "$fs" 2>/dev/null | grep -q 'Type:' ||
+    fail "no imgroot/set-aside/$1 on the host partition"
+  say "ok: imgroot/set-aside/$1 keeps what stood under the image name"
+}
+
+# boot_default_initramfs FS ARGS: test image A's tree as an FS image,
+# booted with the initramfs `imgroot initramfs` builds by default.
+boot_default_initramfs() {
+  local fs=$1 tree=$work/tree img=$hostpart/hn-root.img initrd=$work/default-initramfs.img
+  local tool=${IMGROOT_TOOL:-$REPO_ROOT/build/tools/imgroot}
+  local init=${IMGROOT_INIT:-$REPO_ROOT/build/initramfs/imgroot-init}
+  load_kernel_env
+  "$tool" initramfs --output "$initrd" --kernel-release "$KVER" --modules-root "$MODULES_ROOT" \
+    --busybox "$(command -v busybox)" --init "$init" >"$work/initramfs.log" 2>&1 ||
+    { cat "$work/initramfs.log" >&2; fail "imgroot initramfs with the default modules failed"; }
+  mkdir -p "$tree"
+  debugfs -R "rdump / $tree" "$(shared_image A)" >/dev/null 2>&1 || fail "cannot unpack test image A"
+  rm -rf "$tree/lost+found"
+  case $fs in
+    ext4) cp --sparse=always "$(shared_image A)" "$img" ;;
+    btrfs) mkfs.btrfs -q --rootdir "$tree" -b 128M "$img" >/dev/null ;;
+    squashfs) mksquashfs "$tree" "$img" -quiet -noappend -all-root >/dev/null ;;
+    erofs) mkfs.erofs --quiet --all-root "$img" "$tree" >/dev/null ;;
+    xfs) make_xfs_image "$tree" "$img" ;;
+    *) die "no recipe for a $fs image" ;;
+  esac
+  VM_INITRD=$initrd boot_disk hostpart "$2"
+  expect_booted A
+  expect_log "imgroot-init: mounted hn-root.img \\($fs\\)" "the image was mounted as $fs"
+}
+
+# make_xfs_image TREE IMG: xfsprogs has no mkfs -d: fill it through a loop
+# mount in a private mount namespace.
+make_xfs_image() {
+  truncate -s 320M "$2"
+  mkfs.xfs -q "$2"
+  unshare -m bash -c 'set -e; mnt=$(mktemp -d); mount -o loop "$1" "$mnt"; cp -a "$2"/. "$mnt"/; umount "$mnt"; rmdir "$mnt"' \
+    _ "$2" "$1" || fail "cannot fill the xfs image"
 }
 
 # expect_clean_shutdown FILE...: the host partition as the guest left it,

@@ -141,8 +141,65 @@ scenario_snippet_script_check() {
   say "ok: imgroot grub's grub.cfg passes grub-script-check"
 }
 
+# ---- images GRUB cannot load, and entries that are no image: the same
+# boot moves on to the next image by the rules, and the init agrees.
+
+# A staged copy that is random bytes: GRUB cannot load its kernel. It used
+# to stop in GRUB's menu ("Failed to boot both default and fallback
+# entries"): GRUB 2.06 ignored the fallback entry's id.
+scenario_garbage_staged_boots_current() {
+  put A hn-root.img
+  put B hn-root-old.img
+  head -c 32M /dev/urandom >"$hostpart/hn-root-new.img"
+  make_grub_disk
+  boot_grub 1
+  expect_log 'imgroot: cannot load the kernel of hn-root-new.img' "GRUB says it gave the staged image up"
+  expect_booted A A
+  expect_cmdline 'imgroot.image=hn-root.img imgroot.unstage=1 imgroot.broken=hn-root-new.img '
+  expect_host hn-root.img=A hn-root-old.img=B hn-root-broken.img=?
+}
+
+# A truncated staged copy whose kernel GRUB can still load: the init cannot
+# mount it, keeps the current image, and reboots once so that GRUB loads
+# the current image's own kernel.
+scenario_truncated_staged_reboots_once() {
+  put A hn-root.img
+  put B hn-root-old.img
+  head -c 24M "$(grub_image C)" >"$hostpart/hn-root-new.img"
+  make_grub_disk
+  boot_grub 1
+  expect_log 'imgroot-init: .*rebooting once' "the init reboots once for the kernel of the image that boots"
+  expect_no_log 'IMGROOT-TEST booted=' "nothing booted on the truncated image's kernel"
+  boot_grub 2
+  expect_booted A A
+  expect_host hn-root.img=A hn-root-old.img=B hn-root-broken.img=C
+}
+
+scenario_directory_current_boots_old() {
+  mkdir -p "$hostpart/hn-root.img/etc"
+  put B hn-root-old.img
+  make_grub_disk
+  boot_grub 1
+  expect_booted B B
+  expect_host hn-root.img=B
+}
+
+# A revert to an old image GRUB cannot load: the current image boots and
+# the revert is dropped, instead of a node waiting in GRUB's menu.
+scenario_unloadable_revert_target() {
+  put A hn-root.img
+  head -c 32M /dev/urandom >"$hostpart/hn-root-old.img"
+  touch "$hostpart/system-revert"
+  make_grub_disk
+  boot_grub 1
+  expect_booted A A
+  expect_cmdline 'imgroot.image=hn-root.img +imgroot.broken=hn-root-old.img '
+  expect_host hn-root.img=A hn-root-broken.img=?
+}
+
 SCENARIOS=(current staged_own_kernel revert_flag tries_exhausted_reverts mark_good_ends_trial
-  staged_kernel_panics_given_up snippet_script_check)
+  staged_kernel_panics_given_up snippet_script_check garbage_staged_boots_current
+  truncated_staged_reboots_once directory_current_boots_old unloadable_revert_target)
 
 # ------------------------------------------------------------ steps
 
