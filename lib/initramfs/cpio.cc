@@ -86,6 +86,10 @@ Status CpioArchive::add(std::string_view raw_path, Entry entry) {
   auto path = normalize(raw_path);
   const std::string what = "add " + quoted(std::string(raw_path)) + " to the archive";
   if (!path) return fail(what + ": not a path below the root");
+  // The kernel stops unpacking at a record with this name; an implied parent
+  // directory of that name would end the archive just the same.
+  if (path->substr(0, path->find('/')) == kTrailer)
+    return fail(what + ": " + quoted(kTrailer) + " names newc's end-of-archive record");
   if (path->size() + 1 > kMaxNameSize) return fail(what + ": name too long");
   if (entry.data.size() > std::numeric_limits<uint32_t>::max())
     return fail(what + ": larger than newc's 4 GiB limit");

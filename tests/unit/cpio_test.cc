@@ -196,3 +196,22 @@ TEST_CASE("paths that leave the root or name nothing are refused", "[cpio]") {
   CHECK_FALSE(a.add_symlink("/bin/sh", ""));
   CHECK(a.size() == 0);
 }
+
+TEST_CASE("a path named like the end-of-archive record is refused", "[cpio]") {
+  // Found by fuzzing: the kernel stops unpacking at the first record named
+  // TRAILER!!!, and it sorts before every lower-case path.
+  CpioArchive a;
+  for (const char* path : {"TRAILER!!!", "/TRAILER!!!/", "TRAILER!!!/x", "//TRAILER!!!/bin/sh"}) {
+    INFO(path);
+    auto added = a.add_directory(path);
+    REQUIRE_FALSE(added);
+    CHECK_THAT(added.error().message, Catch::Contains("end-of-archive"));
+  }
+  CHECK_FALSE(a.add_file("/TRAILER!!!", "x"));
+  CHECK(a.size() == 0);
+  // Only the first component names the record; deeper ones are ordinary.
+  REQUIRE(a.add_file("/etc/TRAILER!!!", "x"));
+  auto records = parse_newc(a.serialize(0).value());
+  REQUIRE(records.size() == 3);
+  CHECK(records[1].name == "etc/TRAILER!!!");
+}
