@@ -86,6 +86,10 @@ Status CpioArchive::add(std::string_view raw_path, Entry entry) {
   auto path = normalize(raw_path);
   const std::string what = "add " + quoted(std::string(raw_path)) + " to the archive";
   if (!path) return fail(what + ": not a path below the root");
+  // The kernel reads names (and symlink targets) as C strings.
+  if (path->find('\0') != std::string::npos) return fail(what + ": a NUL byte in the name");
+  if (S_ISLNK(entry.mode) && entry.data.find('\0') != std::string::npos)
+    return fail(what + ": a NUL byte in the symlink target");
   // The kernel stops unpacking at a record with this name; an implied parent
   // directory of that name would end the archive just the same.
   if (path->substr(0, path->find('/')) == kTrailer)

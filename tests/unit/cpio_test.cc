@@ -215,3 +215,18 @@ TEST_CASE("a path named like the end-of-archive record is refused", "[cpio]") {
   REQUIRE(records.size() == 3);
   CHECK(records[1].name == "etc/TRAILER!!!");
 }
+
+TEST_CASE("a name or symlink target with a NUL byte is refused", "[cpio]") {
+  // Found by fuzzing: the kernel reads both as C strings, so "init\0x"
+  // would unpack as a second /init and "busybox\0x" link to busybox.
+  using namespace std::string_literals;
+  CpioArchive a;
+  auto name = a.add_file("init\0x"s, "x");
+  REQUIRE_FALSE(name);
+  CHECK_THAT(name.error().message, Catch::Contains("NUL"));
+  CHECK_FALSE(a.add_directory("a\0/b"s));
+  auto target = a.add_symlink("/bin/sh", "busybox\0x"s);
+  REQUIRE_FALSE(target);
+  CHECK_THAT(target.error().message, Catch::Contains("NUL"));
+  CHECK(a.size() == 0);
+}
