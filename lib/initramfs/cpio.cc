@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 #include <optional>
+#include <vector>
 
 namespace imgroot::initramfs {
 
@@ -67,17 +68,22 @@ void append_record(std::string& out, const Header& h, const std::string& name,
 }  // namespace
 
 Status CpioArchive::add_parents(const std::string& path) {
+  // All checked before any is added: a refused entry adds nothing.
+  std::vector<std::string> missing;
   for (std::string dir = parent_of(path); !dir.empty(); dir = parent_of(dir)) {
     auto it = entries_.find(dir);
     if (it == entries_.end()) {
-      Entry parent;
-      parent.mode = S_IFDIR | 0755;
-      parent.implicit = true;
-      entries_.emplace(dir, std::move(parent));
+      missing.push_back(dir);
     } else if (!S_ISDIR(it->second.mode)) {
       return fail("add " + quoted("/" + path) + " to the archive: " + quoted("/" + dir) +
                   " is not a directory");
     }
+  }
+  for (auto& dir : missing) {
+    Entry parent;
+    parent.mode = S_IFDIR | 0755;
+    parent.implicit = true;
+    entries_.emplace(std::move(dir), std::move(parent));
   }
   return {};
 }

@@ -230,3 +230,15 @@ TEST_CASE("a name or symlink target with a NUL byte is refused", "[cpio]") {
   CHECK_THAT(target.error().message, Catch::Contains("NUL"));
   CHECK(a.size() == 0);
 }
+
+TEST_CASE("an entry refused for a parent that is not a directory adds nothing", "[cpio]") {
+  // Found by fuzzing: the missing parents below the file were added before
+  // the file was found, leaving directories under a regular file.
+  CpioArchive a;
+  REQUIRE(a.add_file("/sbin", "x"));
+  auto below = a.add_file("/sbin/a/b/c", "y");
+  REQUIRE_FALSE(below);
+  CHECK_THAT(below.error().message, Catch::Contains("'/sbin' is not a directory"));
+  CHECK(a.size() == 1);
+  CHECK(parse_newc(a.serialize(0).value()).size() == 2);
+}
