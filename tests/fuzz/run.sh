@@ -4,6 +4,8 @@
 # bounded number of inputs or seconds, whichever ends first. New inputs go
 # to a scratch corpus; a crash is kept in ARTIFACTS for reproduction:
 #   HARNESS ARTIFACTS/crash-...
+# The timeout per input is generous: on a loaded machine ASan's allocator
+# has stalled for 10 s in madvise() on an input that takes milliseconds.
 # Usage: tests/fuzz/run.sh HARNESS SEED_CORPUS ARTIFACTS
 set -euo pipefail
 
@@ -11,11 +13,11 @@ harness=$1
 seeds=$2
 artifacts=$3
 runs=${IMGROOT_FUZZ_RUNS:-2000000}
-seconds=${IMGROOT_FUZZ_SECONDS:-25}
+seconds=${IMGROOT_FUZZ_SECONDS:-20}
 
 mkdir -p "$artifacts"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/imgroot-fuzz.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
-"$harness" -runs="$runs" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+"$harness" -runs="$runs" -max_total_time="$seconds" -max_len=4096 -timeout=60 \
   -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" "$scratch" "$seeds"
