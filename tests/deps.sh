@@ -11,6 +11,9 @@ set -euo pipefail
 packages=(
   # build
   cmake ninja-build make g++ pkg-config
+  # the fuzz harnesses and the unit tests under ASan+UBSan (tests/fuzz/):
+  # clang 14, Debian's default, cannot compile libstdc++ 12's <expected>
+  clang-19 libclang-rt-19-dev
   libblkid-dev libmount-dev libzstd-dev libssl-dev libparted-dev
   libboost-program-options-dev nlohmann-json3-dev catch2
   # initramfs builder and images

@@ -8,8 +8,14 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${IMGROOT_BUILD:-$top/build}
 
 "$top/tests/deps.sh"
-cmake -S "$top" -B "$build" -DIMGROOT_WERROR=ON
+# Second, with clang: the fuzz harnesses and the unit tests under ASan and
+# UBSan, which the ctest run below counts as fuzz.* and sanitize.* tests
+# (docs/testing.md, "Fuzzing and sanitizers").
+sanitizer_build=${IMGROOT_SANITIZER_BUILD:-$top/build-fuzz}
+cmake -S "$top" -B "$build" -DIMGROOT_WERROR=ON -DIMGROOT_SANITIZER_BUILD="$sanitizer_build"
 cmake --build "$build" -j "$(nproc)"
+cmake -S "$top" -B "$sanitizer_build" -DCMAKE_CXX_COMPILER=clang++-19 -DIMGROOT_FUZZ=ON
+cmake --build "$sanitizer_build" -j "$(nproc)" --target fuzz unit_tests
 cd "$build"
 # In parallel: the VMs still boot one at a time (RESOURCE_LOCK qemu), and the
 # other tests and the fixtures' builds use the cores a TCG VM leaves idle.

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 #include <optional>
+#include <vector>
 
 namespace imgroot::initramfs {
 
@@ -67,17 +68,22 @@ void append_record(std::string& out, const Header& h, const std::string& name,
 }  // namespace
 
 Status CpioArchive::add_parents(const std::string& path) {
+  // All checked before any is added: a refused entry adds nothing.
+  std::vector<std::string> missing;
   for (std::string dir = parent_of(path); !dir.empty(); dir = parent_of(dir)) {
     auto it = entries_.find(dir);
     if (it == entries_.end()) {
-      Entry parent;
-      parent.mode = S_IFDIR | 0755;
-      parent.implicit = true;
-      entries_.emplace(dir, std::move(parent));
+      missing.push_back(dir);
     } else if (!S_ISDIR(it->second.mode)) {
       return fail("add " + quoted("/" + path) + " to the archive: " + quoted("/" + dir) +
                   " is not a directory");
     }
+  }
+  for (auto& dir : missing) {
+    Entry parent;
+    parent.mode = S_IFDIR | 0755;
+    parent.implicit = true;
+    entries_.emplace(std::move(dir), std::move(parent));
   }
   return {};
 }
@@ -86,6 +92,14 @@ Status CpioArchive::add(std::string_view raw_path, Entry entry) {
   auto path = normalize(raw_path);
   const std::string what = "add " + quoted(std::string(raw_path)) + " to the archive";
   if (!path) return fail(what + ": not a path below the root");
+  // The kernel reads names (and symlink targets) as C strings.
+  if (path->find('\0') != std::string::npos) return fail(what + ": a NUL byte in the name");
+  if (S_ISLNK(entry.mode) && entry.data.find('\0') != std::string::npos)
+    return fail(what + ": a NUL byte in the symlink target");
+  // The kernel stops unpacking at a record with this name; an implied parent
+  // directory of that name would end the archive just the same.
+  if (path->substr(0, path->find('/')) == kTrailer)
+    return fail(what + ": " + quoted(kTrailer) + " names newc's end-of-archive record");
   if (path->size() + 1 > kMaxNameSize) return fail(what + ": name too long");
   if (entry.data.size() > std::numeric_limits<uint32_t>::max())
     return fail(what + ": larger than newc's 4 GiB limit");

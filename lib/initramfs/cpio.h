@@ -20,7 +20,9 @@ namespace imgroot::initramfs {
 class CpioArchive {
  public:
   // Paths are absolute or relative to the archive's root ("/init" and "init"
-  // are the same entry); "." and ".." components are refused. `perm` is the
+  // are the same entry); "." and ".." components are refused, and so is a
+  // first component named TRAILER!!! (the end-of-archive record); names and
+  // symlink targets cannot hold a NUL byte. `perm` is the
   // permission bits only (07777).
   Status add_directory(std::string_view path, mode_t perm = 0755);
   Status add_file(std::string_view path, std::string content, mode_t perm = 0644);

@@ -12,7 +12,14 @@ namespace {
 
 constexpr std::uint64_t kGptRoom = kMiB;  // before partition 1 and after the last one
 
-std::uint64_t round_up(std::uint64_t n, std::uint64_t to) { return (n + to - 1) / to * to; }
+constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+
+// nullopt when the result would not fit in 64 bits (sizes come from the
+// command line: --esp-size 18446744073709551615 must not wrap to 0).
+std::optional<std::uint64_t> round_up(std::uint64_t n, std::uint64_t to) {
+  if (n > kMax - (to - 1)) return std::nullopt;
+  return (n + to - 1) / to * to;
+}
 std::uint64_t round_down(std::uint64_t n, std::uint64_t to) { return n / to * to; }
 
 std::optional<std::uint64_t> unit_factor(std::string_view unit) {
@@ -73,19 +80,25 @@ std::uint64_t hostpart_overhead(std::uint64_t image_size) {
 
 Result<Layout> compute_layout(std::uint64_t disk_size, std::uint64_t esp_size, HostFs fs,
                               std::uint64_t image_size) {
-  if (esp_size < kMinEspSize)
-    return fail("an EFI-BOOT partition of " + format_bytes(esp_size) + " is too small for GRUB (at least " +
-                format_bytes(kMinEspSize) + ")");
+  const std::string esp_what = "an EFI-BOOT partition of " + format_bytes(esp_size);
+  // Compared before any arithmetic, so that nothing below wraps around.
+  auto esp = esp_size <= disk_size ? round_up(esp_size, kMiB) : std::nullopt;
+  if (!esp || disk_size < kGptRoom || *esp > disk_size - kGptRoom)
+    return fail("the disk (" + format_bytes(disk_size) + ") is too small for " + esp_what +
+                "; use a larger disk or a smaller --esp-size");
+  if (*esp < kMinEspSize)
+    return fail(esp_what + " is too small for GRUB (at least " + format_bytes(kMinEspSize) + ")");
   Layout layout;
   layout.disk_size = disk_size;
-  layout.esp = {kGptRoom, round_up(esp_size, kMiB)};
+  layout.esp = {kGptRoom, *esp};
   const std::uint64_t host_start = layout.esp.end();
   const std::uint64_t host_end = disk_size > kGptRoom ? round_down(disk_size - kGptRoom, kMiB) : 0;
-  const std::uint64_t needed =
-      std::max(min_host_fs_size(fs), round_up(image_size + hostpart_overhead(image_size), kMiB));
+  const std::uint64_t overhead = hostpart_overhead(image_size);
+  const auto image_room = image_size <= kMax - overhead ? round_up(image_size + overhead, kMiB) : std::nullopt;
+  const std::uint64_t needed = std::max(min_host_fs_size(fs), image_room.value_or(kMax));
   const std::uint64_t have = host_end > host_start ? host_end - host_start : 0;
   if (have < needed) {
-    std::string why = image_size + hostpart_overhead(image_size) > min_host_fs_size(fs)
+    std::string why = needed > min_host_fs_size(fs)
                           ? "the image (" + format_bytes(image_size) +
                                 ") and the filesystem's own space need " + format_bytes(needed)
                           : std::string(host_fs_name(fs)) + " needs at least " + format_bytes(needed);

@@ -34,7 +34,7 @@ Result<std::uint64_t> parse_size(std::string_view text);
 struct Extent {
   std::uint64_t start = 0;  // bytes from the start of the disk
   std::uint64_t size = 0;   // bytes
-  std::uint64_t end() const { return start + size; }
+  std::uint64_t end() const { return start + size; }  // compute_layout keeps it <= the disk size
 };
 
 struct Layout {
@@ -44,7 +44,8 @@ struct Layout {
 };
 
 // Partition 1 starts at 1 MiB (after the protective MBR and the GPT) and is
-// esp_size long, rounded up to a whole MiB; partition 2 runs from there to
+// esp_size long, rounded up to a whole MiB (refused when that does not fit on
+// the disk or is below kMinEspSize); partition 2 runs from there to
 // the last whole MiB that leaves at least 1 MiB for the backup GPT. Refuses
 // (saying by how much) a disk on which partition 2 would be smaller than
 // 'fs' needs or than 'image_size' plus room for the filesystem's own data.

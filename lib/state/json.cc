@@ -1,6 +1,9 @@
 // The one file that adapts nlohmann::json (which throws) for the state file
 // and the status report.
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
 
 #include "state/state_file.h"
 #include "state/status.h"
@@ -22,6 +25,25 @@ Assessment parse_assessment(const std::string& s) {
   if (s == "bad") return Assessment::kBad;
   if (s == "unassessed") return Assessment::kNone;
   throw std::invalid_argument("unknown assessment '" + s + "'");
+}
+
+// An integer field that fits T. Not get<T>(): it converts a double (what
+// nlohmann makes of an integer beyond 64 bits, or of 1e10) with undefined
+// behaviour when out of range, wraps integers, and takes true for 1.
+template <typename T>
+T integer_field(const json& object, const char* key) {
+  const json& v = object.at(key);
+  using Limits = std::numeric_limits<T>;
+  if (v.is_number_unsigned()) {
+    auto n = v.get<std::uint64_t>();
+    if (n <= static_cast<std::uint64_t>(Limits::max())) return static_cast<T>(n);
+  } else if (v.is_number_integer()) {  // negative
+    auto n = v.get<std::int64_t>();
+    if constexpr (Limits::is_signed)
+      if (n >= static_cast<std::int64_t>(Limits::min())) return static_cast<T>(n);
+  }
+  throw std::out_of_range("'" + std::string(key) + "' is " + v.dump() +
+                          ", not an integer in the range of its field");
 }
 
 json image_json(const ImageStatus& img) {
@@ -81,14 +103,16 @@ std::string state_to_json(const StateFile& state) {
 Result<StateFile> state_from_json(const std::string& text) {
   try {
     json j = json::parse(text);
-    if (j.at("version").get<int>() != kStateVersion)
+    if (integer_field<int>(j, "version") != kStateVersion)
       return fail("unsupported version " + j.at("version").dump());
+    const json& images = j.at("images");
+    if (!images.is_array()) throw std::invalid_argument("'images' is not an array");
     StateFile state;
-    for (const auto& i : j.at("images")) {
+    for (const auto& i : images) {
       ImageRecord r;
-      r.inode = i.at("inode").get<std::uint64_t>();
-      r.size = i.at("size").get<std::uint64_t>();
-      r.mtime_ns = i.at("mtime_ns").get<std::int64_t>();
+      r.inode = integer_field<std::uint64_t>(i, "inode");
+      r.size = integer_field<std::uint64_t>(i, "size");
+      r.mtime_ns = integer_field<std::int64_t>(i, "mtime_ns");
       r.sha256 = i.value("sha256", "");
       r.reflinked = i.value("reflinked", false);
       r.source = i.value("source", "");

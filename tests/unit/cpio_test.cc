@@ -196,3 +196,49 @@ TEST_CASE("paths that leave the root or name nothing are refused", "[cpio]") {
   CHECK_FALSE(a.add_symlink("/bin/sh", ""));
   CHECK(a.size() == 0);
 }
+
+TEST_CASE("a path named like the end-of-archive record is refused", "[cpio]") {
+  // Found by fuzzing: the kernel stops unpacking at the first record named
+  // TRAILER!!!, and it sorts before every lower-case path.
+  CpioArchive a;
+  for (const char* path : {"TRAILER!!!", "/TRAILER!!!/", "TRAILER!!!/x", "//TRAILER!!!/bin/sh"}) {
+    INFO(path);
+    auto added = a.add_directory(path);
+    REQUIRE_FALSE(added);
+    CHECK_THAT(added.error().message, Catch::Contains("end-of-archive"));
+  }
+  CHECK_FALSE(a.add_file("/TRAILER!!!", "x"));
+  CHECK(a.size() == 0);
+  // Only the first component names the record; deeper ones are ordinary.
+  REQUIRE(a.add_file("/etc/TRAILER!!!", "x"));
+  auto records = parse_newc(a.serialize(0).value());
+  REQUIRE(records.size() == 3);
+  CHECK(records[1].name == "etc/TRAILER!!!");
+}
+
+TEST_CASE("a name or symlink target with a NUL byte is refused", "[cpio]") {
+  // Found by fuzzing: the kernel reads both as C strings, so "init\0x"
+  // would unpack as a second /init and "busybox\0x" link to busybox.
+  using namespace std::string_literals;
+  CpioArchive a;
+  auto name = a.add_file("init\0x"s, "x");
+  REQUIRE_FALSE(name);
+  CHECK_THAT(name.error().message, Catch::Contains("NUL"));
+  CHECK_FALSE(a.add_directory("a\0/b"s));
+  auto target = a.add_symlink("/bin/sh", "busybox\0x"s);
+  REQUIRE_FALSE(target);
+  CHECK_THAT(target.error().message, Catch::Contains("NUL"));
+  CHECK(a.size() == 0);
+}
+
+TEST_CASE("an entry refused for a parent that is not a directory adds nothing", "[cpio]") {
+  // Found by fuzzing: the missing parents below the file were added before
+  // the file was found, leaving directories under a regular file.
+  CpioArchive a;
+  REQUIRE(a.add_file("/sbin", "x"));
+  auto below = a.add_file("/sbin/a/b/c", "y");
+  REQUIRE_FALSE(below);
+  CHECK_THAT(below.error().message, Catch::Contains("'/sbin' is not a directory"));
+  CHECK(a.size() == 1);
+  CHECK(parse_newc(a.serialize(0).value()).size() == 2);
+}

@@ -112,6 +112,32 @@ TEST_CASE("xfs and btrfs need their minimum sizes, and the ESP room for GRUB", "
   CHECK_THAT(tiny_esp.error().message, Catch::Contains("too small for GRUB"));
 }
 
+TEST_CASE("an ESP size near 2^64 is refused, not wrapped around", "[provision]") {
+  // Found by fuzzing: rounding 2^64 - 1 up to a MiB wrapped to 0, past the
+  // minimum checked before rounding. 17592186044415M is just under 2^64 too.
+  for (std::uint64_t esp : {UINT64_MAX, parse_size("17592186044415M").value(), UINT64_MAX - MiB,
+                            2 * GiB, GiB}) {
+    INFO(esp);
+    auto l = compute_layout(GiB, esp, HostFs::kExt4, MiB);
+    REQUIRE_FALSE(l);
+    CHECK_THAT(l.error().message, Catch::Contains("is too small for an EFI-BOOT partition"));
+  }
+  for (std::uint64_t disk : {UINT64_MAX, UINT64_MAX - MiB / 2}) {
+    INFO(disk);
+    auto huge = compute_layout(disk, UINT64_MAX - 3 * MiB, HostFs::kExt4, MiB);
+    REQUIRE_FALSE(huge);
+    auto l = compute_layout(disk, 128 * MiB, HostFs::kExt4, UINT64_MAX);
+    REQUIRE_FALSE(l);
+    CHECK_THAT(l.error().message, Catch::Contains("too small"));
+  }
+}
+
+TEST_CASE("the ESP minimum holds for the size after rounding", "[provision]") {
+  auto l = compute_layout(GiB, 8 * MiB - 1, HostFs::kExt4, MiB).value();
+  CHECK(l.esp.size == 8 * MiB);
+  CHECK_FALSE(compute_layout(GiB, 7 * MiB, HostFs::kExt4, MiB));
+}
+
 TEST_CASE("an unused disk passes the safety checks", "[provision]") {
   FakeSystem sys;
   sys.partition(1, "253:1");

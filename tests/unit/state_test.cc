@@ -81,6 +81,34 @@ TEST_CASE("a state file that is not JSON is an error, not an empty state", "[sta
   CHECK(future.error().message == "unsupported version 2");
 }
 
+TEST_CASE("a number out of its field's range or not an integer is a corrupt state", "[state]") {
+  // Found by fuzzing: too large for an integer, nlohmann reads a double and
+  // converts it with undefined behaviour; smaller ones wrapped silently.
+  const char* corrupt[] = {
+      R"({"version":1,"images":[{"inode":40960000000000000000,"size":1,"mtime_ns":1}]})",
+      R"({"version":1e10,"images":[]})",
+      R"({"version":4294967297,"images":[]})",
+      R"({"version":1.5,"images":[]})",
+      R"({"version":1,"images":[{"inode":-1,"size":1,"mtime_ns":1}]})",
+      R"({"version":1,"images":[{"inode":1,"size":1.5,"mtime_ns":1}]})",
+      R"({"version":1,"images":[{"inode":1,"size":true,"mtime_ns":1}]})",
+      R"({"version":1,"images":[{"inode":1,"size":1,"mtime_ns":9223372036854775808}]})",
+      R"({"version":1,"images":{"a":{"inode":1,"size":1,"mtime_ns":1}}})",
+  };
+  for (const char* text : corrupt) {
+    INFO(text);
+    auto state = state_from_json(text);
+    REQUIRE_FALSE(state);
+    CHECK(state.error().message.starts_with("not a valid state file"));
+  }
+  auto edges = state_from_json(
+      R"({"version":1,"images":[{"inode":18446744073709551615,"size":0,"mtime_ns":-9223372036854775808}]})");
+  REQUIRE(edges);
+  REQUIRE(edges->images.size() == 1);
+  CHECK(edges->images[0].inode == UINT64_MAX);
+  CHECK(edges->images[0].mtime_ns == INT64_MIN);
+}
+
 TEST_CASE("a host partition without imgroot/ has an empty state", "[state]") {
   TempDir dir;
   auto fd = Fd::open_dir(dir.path());
