@@ -81,7 +81,10 @@ bool holds_filesystem(int hostpart, const char* name) {
 // A staged image is booted only once it has been mounted and its init
 // found: the upgrade's first rename makes room for it by letting the old
 // image go, which must not happen for an image that cannot boot.
-bool staged_image_mounts(int hostpart, const BootConfig& config) {
+//
+// The trial's loop device stays attached (unmounted) in 'kept' until the
+// switch, like those of images given up: see mount_bootable_image.
+bool staged_image_mounts(int hostpart, const BootConfig& config, std::vector<LoopDevice>& kept) {
   BootConfig trial = config;
   trial.read_only = config.read_only || config.overlay != Overlay::kNone;
   trial.overlay = Overlay::kNone;
@@ -89,14 +92,18 @@ bool staged_image_mounts(int hostpart, const BootConfig& config) {
   auto root = mount_image({hostpart, kHostpartMount, host_files::kNew}, trial, kTrialRoot, kScratch);
   Status usable = root ? check_init(kTrialRoot, config.init) : std::unexpected(root.error());
   if (!usable) error("cannot boot " + std::string(host_files::kNew) + ": " + usable.error().message);
+  if (root) {
+    kept.push_back(std::move(root->loop));
+    root = std::unexpected(Error{});  // unmount it now
+  }
   return usable.has_value();
-}  // the trial mount and its loop device go here
+}
 
 // What rotation asks before it counts an image file (rotation::ImageCheck).
-rotation::ImageCheck image_check(const BootConfig& config) {
-  return [&config](int dir, const char* name) {
+rotation::ImageCheck image_check(const BootConfig& config, std::vector<LoopDevice>& kept) {
+  return [&config, &kept](int dir, const char* name) {
     if (!holds_filesystem(dir, name)) return false;
-    return std::strcmp(name, host_files::kNew) != 0 || staged_image_mounts(dir, config);
+    return std::strcmp(name, host_files::kNew) != 0 || staged_image_mounts(dir, config, kept);
   };
 }
 
@@ -132,7 +139,7 @@ Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
     // mounted are not swapped forever.
     if (fallen_back == rotation::kMaxFallBacks)
       return fail("no image on the host partition can be mounted");
-    auto fallen = rotation::fall_back(hostpart, nullptr, image_check(config));
+    auto fallen = rotation::fall_back(hostpart, nullptr, image_check(config, given_up));
     if (!fallen) return std::unexpected(std::move(fallen.error()).context("fall back"));
     for (const auto& line : fallen->ignored) warn(line);
     for (const auto& step : fallen->steps) info("fall back: " + step);
@@ -187,7 +194,8 @@ Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir
   auto hostpart = Fd::open_dir(kHostpartMount);
   if (!hostpart) return std::unexpected(hostpart.error());
 
-  auto outcome = rotation::rotate_at_boot(hostpart->get(), config, image_check(config));
+  std::vector<LoopDevice> given_up;  // loop devices kept until the switch
+  auto outcome = rotation::rotate_at_boot(hostpart->get(), config, image_check(config, given_up));
   if (!outcome) return std::unexpected(outcome.error());
   log_outcome(*outcome);
   // GRUB reads the disk without replaying the journal: make the renames
@@ -200,7 +208,6 @@ Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir
 
   // Before a layer is mounted: the layers of images that are gone move aside.
   overlay_layer::prune(hostpart->get(), warn);
-  std::vector<LoopDevice> given_up;
   auto root = mount_bootable_image(hostpart->get(), config, root_dir, given_up);
   if (!root) return std::unexpected(root.error());
   info("mounted " + std::string(host_files::kCurrent) + " (" + root->fs_type + ") from " +
