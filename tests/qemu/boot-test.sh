@@ -389,6 +389,7 @@ boot_default_initramfs() {
 make_xfs_image() {
   truncate -s 320M "$2"
   mkfs.xfs -q "$2"
+  # shellcheck disable=SC2016 # $1, $2 and $mnt are the inner shell's
   unshare -m bash -c 'set -e; mnt=$(mktemp -d); mount -o loop "$1" "$mnt"; cp -a "$2"/. "$mnt"/; umount "$mnt"; rmdir "$mnt"' \
     _ "$2" "$1" || fail "cannot fill the xfs image"
 }

@@ -175,6 +175,19 @@ scenario_truncated_staged_reboots_once() {
   expect_host hn-root.img=A hn-root-old.img=B hn-root-broken.img=C
 }
 
+# A directory under the staged name: GRUB sees no file there, the init moves
+# it to imgroot/set-aside/ ("rename ... Not a directory" stopped it before).
+scenario_directory_staged_boots_current() {
+  put A hn-root.img
+  put B hn-root-old.img
+  mkdir -p "$hostpart/hn-root-new.img/etc"
+  make_grub_disk
+  boot_grub 1
+  expect_booted A A
+  expect_cmdline 'imgroot.image=hn-root.img panic'
+  expect_host hn-root.img=A hn-root-old.img=B
+}
+
 scenario_directory_current_boots_old() {
   mkdir -p "$hostpart/hn-root.img/etc"
   put B hn-root-old.img
@@ -199,7 +212,8 @@ scenario_unloadable_revert_target() {
 
 SCENARIOS=(current staged_own_kernel revert_flag tries_exhausted_reverts mark_good_ends_trial
   staged_kernel_panics_given_up snippet_script_check garbage_staged_boots_current
-  truncated_staged_reboots_once directory_current_boots_old unloadable_revert_target)
+  truncated_staged_reboots_once directory_staged_boots_current directory_current_boots_old
+  unloadable_revert_target)
 
 # ------------------------------------------------------------ steps
 
