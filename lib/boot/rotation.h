@@ -1,7 +1,8 @@
 // Rotation of the images on the host partition (design.md section 2).
 //
 // Every rotation is a sequence of single, durable directory operations
-// (link, rename, unlink, each followed by fsync of the directory), chosen so
+// (link, rename, exchange, unlink, a move into imgroot/set-aside/, each
+// followed by fsync of the directory), chosen so
 // that the state after any prefix of the sequence is one from which both
 // GRUB's choice and a rerun of the rotation lead to a complete image.
 // docs/crash-safety.md walks through every intermediate state.
