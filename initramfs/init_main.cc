@@ -78,26 +78,33 @@ bool holds_filesystem(int hostpart, const char* name) {
   return !type || type->has_value();
 }
 
+// Mount image 'name' at 'target' and find its init there. When it cannot be
+// booted, say why, and keep its loop device attached (unmounted) in 'kept'
+// until the switch: see mount_bootable_image.
+Result<ImageRoot> mount_usable(int hostpart, const char* name, const BootConfig& config,
+                               const char* target, std::vector<LoopDevice>& kept) {
+  auto root = mount_image({hostpart, kHostpartMount, name}, config, target, kScratch);
+  Status usable = root ? check_init(target, config.init) : std::unexpected(root.error());
+  if (usable) return root;
+  error("cannot boot " + std::string(name) + ": " + usable.error().message);
+  if (root) kept.push_back(std::move(root->loop));
+  return std::unexpected(usable.error());
+}  // an image given up is unmounted here
+
 // A staged image is booted only once it has been mounted and its init
 // found: the upgrade's first rename makes room for it by letting the old
-// image go, which must not happen for an image that cannot boot.
-//
-// The trial's loop device stays attached (unmounted) in 'kept' until the
-// switch, like those of images given up: see mount_bootable_image.
+// image go, which must not happen for an image that cannot boot. The
+// trial's loop device is kept too, so that the root gets another one.
 bool staged_image_mounts(int hostpart, const BootConfig& config, std::vector<LoopDevice>& kept) {
   BootConfig trial = config;
   trial.read_only = config.read_only || config.overlay != Overlay::kNone;
   trial.overlay = Overlay::kNone;
   (void)::mkdir(kTrialRoot, 0755);  // EEXIST; the mount says otherwise
-  auto root = mount_image({hostpart, kHostpartMount, host_files::kNew}, trial, kTrialRoot, kScratch);
-  Status usable = root ? check_init(kTrialRoot, config.init) : std::unexpected(root.error());
-  if (!usable) error("cannot boot " + std::string(host_files::kNew) + ": " + usable.error().message);
-  if (root) {
-    kept.push_back(std::move(root->loop));
-    root = std::unexpected(Error{});  // unmount it now
-  }
-  return usable.has_value();
-}
+  auto root = mount_usable(hostpart, host_files::kNew, trial, kTrialRoot, kept);
+  if (!root) return false;
+  kept.push_back(std::move(root->loop));
+  return true;
+}  // the trial mount goes here
 
 // What rotation asks before it counts an image file (rotation::ImageCheck).
 rotation::ImageCheck image_check(const BootConfig& config, std::vector<LoopDevice>& kept) {
@@ -124,16 +131,8 @@ void log_outcome(const rotation::Outcome& outcome) {
 Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
                                        const char* target, std::vector<LoopDevice>& given_up) {
   for (int fallen_back = 0;; ++fallen_back) {
-    auto root = mount_image({hostpart, kHostpartMount, host_files::kCurrent}, config, target,
-                            kScratch);
-    Status usable = root ? check_init(target, config.init) : std::unexpected(root.error());
-    if (usable) return root;
-
-    error("cannot boot " + std::string(host_files::kCurrent) + ": " + usable.error().message);
-    if (root) {
-      given_up.push_back(std::move(root->loop));
-      root = std::unexpected(Error{});  // unmount it before renaming it away
-    }
+    auto root = mount_usable(hostpart, host_files::kCurrent, config, target, given_up);
+    if (root) return root;
     // Each fall-back gives up one image, but the last resort swaps the
     // current and the broken image: bounded, so two images that cannot be
     // mounted are not swapped forever.
