@@ -24,7 +24,7 @@ cmake --build "$build" -j "$(nproc)" >/dev/null
 echo "== a Debian kernel, the imgroot initramfs and two test images (A, B)"
 export IMGROOT_TEST_SHARED=$shared IMGROOT_TOOL=$build/tools/imgroot
 "$top/tests/qemu/kernel.sh" --env-out "$shared/kernel.env" >/dev/null
-IMGROOT_INIT=$build/initramfs/imgroot-init "$top/tests/qemu/make-initramfs.sh" >/dev/null
+IMGROOT_INIT=$build/init/imgroot-init "$top/tests/qemu/make-initramfs.sh" >/dev/null
 "$top/tests/qemu/make-images.sh" >/dev/null
 
 mkdir -p "$build/demo"

@@ -3,7 +3,7 @@
 #include <iostream>
 #include <string>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 
 namespace imgroot::cli {
 

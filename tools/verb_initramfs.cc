@@ -39,7 +39,7 @@ constexpr const char* kDescription =
     "  virtio_pci virtio_blk virtio_scsi nvme ahci sd_mod ext4 btrfs xfs squashfs erofs overlay loop\n"
     "\n"
     "Without --init, imgroot-init is the first of: /usr/lib/imgroot/imgroot-init,\n"
-    "DIR/../lib/imgroot/imgroot-init and DIR/../initramfs/imgroot-init, where DIR is the\n"
+    "DIR/../lib/imgroot/imgroot-init and DIR/../init/imgroot-init, where DIR is the\n"
     "directory of the running imgroot (/proc/self/exe; the second is an installed prefix,\n"
     "the third a build tree). /init and busybox must be statically linked.\n"
     "\n"
@@ -77,7 +77,7 @@ Result<std::string> default_init() {
   if (!ec) {
     auto dir = exe.parent_path();
     candidates.push_back((dir / "../lib/imgroot/imgroot-init").lexically_normal());
-    candidates.push_back((dir / "../initramfs/imgroot-init").lexically_normal());
+    candidates.push_back((dir / "../init/imgroot-init").lexically_normal());
   }
   std::string tried;
   for (const auto& candidate : candidates) {

@@ -2,7 +2,7 @@
 // The two verbs differ only in the verdict, so they share this file.
 #include <iostream>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "boot_trial.h"
 #include "esp_option.h"
 #include "host_lock.h"

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "base/bytes.h"
+#include "base/layout.h"
 #include "grub_settings.h"
 #include "progress.h"
 #include "provision/provision.h"
@@ -104,8 +105,8 @@ int run_provision(const std::vector<std::string>& args) {
     if (!result) return refuse(what, std::move(result.error()));
     done = std::move(*result);
   }
-  std::cout << "provisioned " << request.disk << ": GPT with " << grub::kEspLabel << " and "
-            << grub::kHostpartLabel << " (" << provision::host_fs_name(request.fs) << ", "
+  std::cout << "provisioned " << request.disk << ": GPT with " << labels::kEsp << " and "
+            << labels::kHostpart << " (" << provision::host_fs_name(request.fs) << ", "
             << format_bytes(plan->layout.hostpart.size) << "), GRUB, and " << request.image
             << " as hn-root.img (sha256 " << done.staged.copy.sha256 << ")\n";
   return kExitOk;

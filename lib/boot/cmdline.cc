@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 
 namespace imgroot {
 

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "base/layout.h"
 
 namespace imgroot {
 
@@ -25,7 +26,7 @@ struct DeviceSpec {
   bool operator==(const DeviceSpec&) const = default;
 };
 
-inline const DeviceSpec kDefaultHostpart{DeviceSpec::Kind::kLabel, "hostpart"};
+inline const DeviceSpec kDefaultHostpart{DeviceSpec::Kind::kLabel, labels::kHostpart};
 
 Result<DeviceSpec> parse_device_spec(std::string_view text);
 

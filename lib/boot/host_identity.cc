@@ -4,7 +4,7 @@
 #include <linux/openat2.h>
 #include <sys/statvfs.h>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "boot/host_owners.h"
 #include "system/accounts.h"
 #include "system/file.h"

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "base/lines.h"
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "system/fd.h"
 #include "system/file.h"
 #include "system/tree.h"

@@ -11,7 +11,7 @@
 #include <optional>
 #include <set>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "system/fd.h"
 #include "system/file.h"
 #include "system/tree.h"

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/layout.h"
 
 namespace imgroot::overlay_layer {
 

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "system/fd.h"
 #include "system/file.h"
 

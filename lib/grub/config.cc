@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "grub/trial.h"
 
 namespace imgroot::grub {
@@ -23,9 +23,9 @@ search --no-floppy --label @HPLABEL@ --set=imgroot_hp
 set imgroot_esp=""
 search --no-floppy --label @ESPLABEL@ --set=imgroot_esp
 if [ -n "$imgroot_esp" ]; then
-  set imgroot_env="($imgroot_esp)/grub/grubenv"
+  set imgroot_env="($imgroot_esp)/@GRUBDIR@/@ENVFILE@"
 else
-  set imgroot_env="$prefix/grubenv"
+  set imgroot_env="$prefix/@ENVFILE@"
 fi
 set imgroot_trial=""
 set imgroot_tries=""
@@ -441,9 +441,10 @@ Result<std::string> generate_config(const ConfigOptions& options, std::string_vi
   const std::vector<std::pair<std::string, std::string>> values = {
       {"CUR", kCurrent},         {"NEW", kNew},
       {"OLD", kOld},             {"BROKEN", kBroken},
-      {"FLAG", kRevertFlag},     {"HPLABEL", kHostpartLabel},
-      {"ESPLABEL", kEspLabel},   {"PANIC", std::to_string(kPanicSeconds)},
-      {"COUNTDOWN", countdown_chain()},
+      {"FLAG", kRevertFlag},     {"HPLABEL", labels::kHostpart},
+      {"ESPLABEL", labels::kEsp},   {"PANIC", std::to_string(kPanicSeconds)},
+      {"COUNTDOWN", countdown_chain()}, {"GRUBDIR", esp_files::kGrubDir},
+      {"ENVFILE", esp_files::kEnvFile},
   };
   std::string out;
   if (options.snippet) {

@@ -17,8 +17,6 @@
 namespace imgroot::grub {
 
 inline constexpr const char* kDefaultSettings = "/etc/imgroot/grub.conf";
-inline constexpr const char* kHostpartLabel = "hostpart";  // design.md section 1
-inline constexpr const char* kEspLabel = "EFI-BOOT";
 // A kernel that panics reboots after this many seconds, so a new image
 // that panics uses up its tries instead of hanging. A later panic= in the
 // extra arguments wins (the kernel takes the last one).

@@ -5,15 +5,16 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/layout.h"
 #include "grub/env.h"
 #include "system/fd.h"
 
 namespace imgroot::grub {
 
 inline constexpr const char* kDefaultEsp = "/boot/loader";
-inline constexpr const char* kGrubDir = "grub";
-inline constexpr const char* kConfigFile = "grub.cfg";
-inline constexpr const char* kEnvFile = "grubenv";
+using esp_files::kConfigFile;
+using esp_files::kEnvFile;
+using esp_files::kGrubDir;
 
 struct Esp {
   std::string path;  // the partition's mount point, for messages

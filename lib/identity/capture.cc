@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "base/bytes.h"
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "boot/host_owners.h"
 #include "identity/identity.h"
 #include "system/fd.h"
@@ -23,7 +23,6 @@ namespace {
 // In imgroot/: the capture in progress, renamed into imgroot/host entry by
 // entry once complete. A leftover from a killed capture is removed by the
 // next one.
-constexpr const char* kStaging = ".host-capture.tmp";
 // Identity files are small, and the init compares each with the root's at
 // every boot.
 constexpr off_t kMaxFileSize = off_t{4} << 20;
@@ -130,7 +129,7 @@ class Capturer {
     // After the exchange the old copy has the staged name.
     if (*existing)
       if (auto removed = remove_tree_at(staging_, staged); !removed) return removed;
-    return fsync_fd(staging_, quoted(kStaging));
+    return fsync_fd(staging_, quoted(host_files::kCaptureTemp));
   }
 
  private:
@@ -271,10 +270,10 @@ Result<CaptureReport> capture(int hostpart_dir, int root_dir, const std::string&
   auto dirs = open_set_dirs(hostpart_dir);
   if (!dirs) return std::unexpected(dirs.error());
   auto& [imgroot, host] = *dirs;
-  if (auto removed = remove_tree_at(imgroot.get(), kStaging); !removed)
+  if (auto removed = remove_tree_at(imgroot.get(), host_files::kCaptureTemp); !removed)
     return std::unexpected(removed.error());
-  if (::mkdirat(imgroot.get(), kStaging, 0700) < 0) return fail_errno("create " + quoted(kStaging));
-  auto staging = Fd::open_at(imgroot.get(), kStaging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  if (::mkdirat(imgroot.get(), host_files::kCaptureTemp, 0700) < 0) return fail_errno("create " + quoted(host_files::kCaptureTemp));
+  auto staging = Fd::open_at(imgroot.get(), host_files::kCaptureTemp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   if (!staging) return std::unexpected(staging.error());
 
   auto accounts = read_accounts(root_dir);
@@ -300,7 +299,7 @@ Result<CaptureReport> capture(int hostpart_dir, int root_dir, const std::string&
     if (ok) report.paths.push_back("/" + sources[i].relative);
   }
   staging = Fd();
-  (void)remove_tree_at(imgroot.get(), kStaging);  // a leftover is removed by the next capture
+  (void)remove_tree_at(imgroot.get(), host_files::kCaptureTemp);  // a leftover is removed by the next capture
   if (!ok) return std::unexpected(ok.error());
   if (auto synced = fsync_fd(imgroot.get(), quoted(host_files::kStateDir)); !synced)
     return std::unexpected(synced.error());

@@ -3,7 +3,7 @@
 #include <linux/openat2.h>
 #include <unistd.h>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "boot/host_identity.h"
 #include "identity/identity.h"
 #include "system/file.h"
@@ -16,7 +16,6 @@ namespace {
 
 // In imgroot/: a directory being forgotten, out of the set in one rename
 // before its files are removed.
-constexpr const char* kForgetting = ".host-forget.tmp";
 
 struct Entry {
   std::string relative;
@@ -43,14 +42,14 @@ Result<Entry> find_entry(int host, const std::string& relative) {
 Status remove_entry(int imgroot, const Entry& e) {
   const std::string name = name_of(e.relative);
   if (e.directory) {
-    if (auto st = remove_tree_at(imgroot, kForgetting); !st) return st;
-    if (::renameat(e.parent.get(), name.c_str(), imgroot, kForgetting) < 0)
+    if (auto st = remove_tree_at(imgroot, host_files::kForgetTemp); !st) return st;
+    if (::renameat(e.parent.get(), name.c_str(), imgroot, host_files::kForgetTemp) < 0)
       return fail_errno("move " + quoted("/" + e.relative) + " out of the set");
   } else if (auto st = remove_at(e.parent.get(), name); !st) {
     return st;
   }
   if (auto st = fsync_fd(e.parent.get(), "directory of " + quoted("/" + e.relative)); !st) return st;
-  return remove_tree_at(imgroot, kForgetting);
+  return remove_tree_at(imgroot, host_files::kForgetTemp);
 }
 
 // Remove the directories above 'relative' that are left empty.

@@ -1,6 +1,7 @@
 // Which paths may be in the host identity set.
 #include <array>
 
+#include "base/layout.h"
 #include "identity/identity.h"
 
 namespace imgroot::identity {
@@ -18,7 +19,7 @@ constexpr std::array kRefused{
     Refused{"sys", "is made by the kernel at every boot"},
     Refused{"dev", "is made by the kernel at every boot"},
     Refused{"run", "is made empty at every boot"},
-    Refused{"hostpart", "is the host partition itself, which every image already sees"},
+    Refused{root_paths::kHostpart + 1 /* without its "/" */, "is the host partition itself, which every image already sees"},
 };
 
 }  // namespace

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "base/bytes.h"
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "boot/host_identity.h"
 #include "boot/host_owners.h"
 #include "identity/identity.h"

@@ -2,7 +2,7 @@
 // one file of lib/identity that adapts nlohmann::json.
 #include <nlohmann/json.hpp>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "identity/identity.h"
 #include "state/state_file.h"
 

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "base/layout.h"
 #include "initramfs/cpio.h"
 #include "initramfs/depmod.h"
 #include "initramfs/elf.h"
@@ -15,8 +16,15 @@ namespace imgroot::initramfs {
 namespace {
 
 // The mount points and folders imgroot-init expects to find.
-constexpr std::array kDirectories{"/dev", "/proc",  "/sys", "/run",        "/sysroot",
-                                  "/hostpart", "/etc", "/bin", "/lib/modules"};
+constexpr std::array kDirectories{"/dev",
+                                  "/proc",
+                                  "/sys",
+                                  "/run",
+                                  initramfs_paths::kNewRoot,
+                                  root_paths::kHostpart,
+                                  "/etc",
+                                  "/bin",
+                                  "/lib/modules"};
 
 // The kernel opens /dev/console for PID 1 before anyone mounts devtmpfs.
 constexpr unsigned kConsoleMajor = 5, kConsoleMinor = 1;
@@ -44,7 +52,7 @@ Status add_programs(CpioArchive& archive, const InitramfsSpec& spec) {
   auto busybox = read_program(*spec.busybox, "busybox");
   if (!busybox) return std::unexpected(std::move(busybox.error()));
   if (auto st = archive.add_file("/bin/busybox", std::move(*busybox), 0755); !st) return st;
-  return archive.add_symlink("/bin/sh", "busybox");
+  return archive.add_symlink(initramfs_paths::kShell, "busybox");
 }
 
 // Copy the modules in `order` from the modules root, and write the list.
@@ -73,7 +81,7 @@ Result<std::vector<std::string>> add_modules(CpioArchive& archive, const Initram
     list += target + "\n";
     lines.push_back(std::move(target));
   }
-  if (auto st = archive.add_file(kModulesLoadPath, std::move(list), 0644); !st)
+  if (auto st = archive.add_file(initramfs_paths::kModulesLoad, std::move(list), 0644); !st)
     return std::unexpected(std::move(st.error()));
   return lines;
 }

@@ -13,9 +13,6 @@
 
 namespace imgroot::initramfs {
 
-// One absolute in-initramfs module path per line, dependencies first.
-inline constexpr const char* kModulesLoadPath = "/etc/imgroot/modules.load";
-
 struct InitramfsSpec {
   std::string init;                    // file on this machine, becomes /init
   std::optional<std::string> busybox;  // becomes /bin/busybox, with /bin/sh -> busybox

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <vector>
 
+#include "base/layout.h"
 #include "grub/env.h"
 #include "grub/esp.h"
 #include "system/fd.h"
@@ -36,7 +37,9 @@ Status write_into(const std::string& dir, const std::string& name, const std::st
 }
 
 Status make_grub_image(const std::string& output) {
-  std::vector<std::string> argv{"grub-mkimage", "-O", "x86_64-efi", "-p", kGrubPrefix, "-o", output};
+  // GRUB's prefix on EFI-BOOT: grub.cfg and grubenv are in it (docs/grub.md).
+  const std::string grub_prefix = std::string("/") + esp_files::kGrubDir;
+  std::vector<std::string> argv{"grub-mkimage", "-O", "x86_64-efi", "-p", grub_prefix.c_str(), "-o", output};
   std::istringstream modules(grub_efi_modules());
   for (std::string m; modules >> m;) argv.push_back(m);
   auto ran = run_program(argv);
@@ -55,13 +58,13 @@ Status install_boot_files(const std::string& esp_device, const std::string& grub
   auto tree = TempDir::create(work_base, "imgroot-esp");
   if (!tree) return std::unexpected(tree.error());
   const std::string root = tree->path();
-  if (auto s = make_dirs(root, {"EFI", "EFI/BOOT", grub::kGrubDir}); !s) return s;
-  if (auto s = make_grub_image(root + "/" + kGrubEfiPath); !s) return s;
-  const std::string grub_dir = root + "/" + grub::kGrubDir;
-  if (auto s = write_into(grub_dir, grub::kConfigFile, grub_cfg); !s) return s;
+  if (auto s = make_dirs(root, {"EFI", "EFI/BOOT", esp_files::kGrubDir}); !s) return s;
+  if (auto s = make_grub_image(root + "/" + esp_files::kGrubEfiPath); !s) return s;
+  const std::string grub_dir = root + "/" + esp_files::kGrubDir;
+  if (auto s = write_into(grub_dir, esp_files::kConfigFile, grub_cfg); !s) return s;
   auto env = grub::format_env(grub::Env{});
   if (!env) return std::unexpected(env.error());
-  if (auto s = write_into(grub_dir, grub::kEnvFile, *env); !s) return s;
+  if (auto s = write_into(grub_dir, esp_files::kEnvFile, *env); !s) return s;
 
   // mtools' geometry checks are for floppies; a partition fails them.
   RunOptions options{{{"MTOOLS_SKIP_CHECK", "1"}}};

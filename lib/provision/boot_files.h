@@ -9,12 +9,6 @@
 
 namespace imgroot::provision {
 
-// Where GRUB goes: the removable-media path, which firmware boots without
-// a boot entry in its variables.
-inline constexpr const char* kGrubEfiPath = "EFI/BOOT/BOOTX64.EFI";
-// GRUB's prefix on EFI-BOOT: grub.cfg and grubenv are in grub/ (docs/grub.md).
-inline constexpr const char* kGrubPrefix = "/grub";
-
 // The modules built into BOOTX64.EFI (grub/efi-modules), space-separated.
 const char* grub_efi_modules();
 

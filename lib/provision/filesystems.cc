@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "base/layout.h"
 #include "system/fd.h"
 #include "system/file.h"
 #include "system/run.h"
@@ -61,7 +62,7 @@ const char* mkfs_program(HostFs fs) {
 Status make_esp_filesystem(const std::string& device, std::uint64_t size) {
   std::vector<std::string> argv{"mkfs.vfat"};
   if (size >= kMinFat32Size) argv.insert(argv.end(), {"-F", "32"});
-  argv.insert(argv.end(), {"-n", grub::kEspLabel, device});
+  argv.insert(argv.end(), {"-n", labels::kEsp, device});
   return run_mkfs(argv, device);
 }
 
@@ -69,11 +70,11 @@ Status make_host_filesystem(const std::string& device, HostFs fs) {
   switch (fs) {
     case HostFs::kExt4:
       // 4 KiB blocks whatever the size (small filesystems get 1 KiB ones).
-      return run_mkfs({"mkfs.ext4", "-q", "-F", "-b", "4096", "-L", grub::kHostpartLabel, device}, device);
+      return run_mkfs({"mkfs.ext4", "-q", "-F", "-b", "4096", "-L", labels::kHostpart, device}, device);
     case HostFs::kBtrfs:
-      return run_mkfs({"mkfs.btrfs", "-q", "-f", "-L", grub::kHostpartLabel, device}, device);
+      return run_mkfs({"mkfs.btrfs", "-q", "-f", "-L", labels::kHostpart, device}, device);
     case HostFs::kXfs:
-      return run_mkfs({"mkfs.xfs", "-q", "-f", "-L", grub::kHostpartLabel, device}, device);
+      return run_mkfs({"mkfs.xfs", "-q", "-f", "-L", labels::kHostpart, device}, device);
   }
   return fail("make a filesystem: unknown type");
 }

@@ -5,13 +5,14 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/layout.h"
 #include "grub/config.h"
 #include "provision/layout.h"
 
 namespace imgroot::provision {
 
-// The labels (filesystem and GPT partition name) are grub::kEspLabel and
-// grub::kHostpartLabel, the ones GRUB's script and the init search for.
+// The labels (filesystem and GPT partition name) are labels::kEsp and
+// labels::kHostpart, the ones GRUB's script and the init search for.
 
 // Zero the first MiB of 'device' (at most its size), so no old signature
 // there survives under the new filesystem and confuses libblkid.

@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "base/bytes.h"
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "grub/config.h"
 #include "provision/boot_files.h"
 #include "provision/provision.h"
@@ -55,16 +55,16 @@ std::string describe_plan(const Plan& plan) {
   std::string out = "The plan for " + describe_disk(plan.target) + ":\n";
   out += "  erase     everything on it: " + describe_contents(plan.target.contents);
   out += "  create    a GPT partition table with\n";
-  out += describe_partition(1, grub::kEspLabel, l.esp,
+  out += describe_partition(1, labels::kEsp, l.esp,
                             std::string(l.esp.size >= kMinFat32Size ? "FAT32" : "FAT") + " labelled " +
-                                quoted(grub::kEspLabel) + ", EFI system partition");
-  out += describe_partition(2, grub::kHostpartLabel, l.hostpart,
-                            fs + " labelled " + quoted(grub::kHostpartLabel));
-  out += "  install   GRUB for x86_64 EFI (grub-mkimage) on " + std::string(grub::kEspLabel) + ": " +
-         kGrubEfiPath + ",\n            grub/grub.cfg (as 'imgroot grub' writes it), an empty grub/grubenv\n";
+                                quoted(labels::kEsp) + ", EFI system partition");
+  out += describe_partition(2, labels::kHostpart, l.hostpart,
+                            fs + " labelled " + quoted(labels::kHostpart));
+  out += "  install   GRUB for x86_64 EFI (grub-mkimage) on " + std::string(labels::kEsp) + ": " +
+         esp_files::kGrubEfiPath + ",\n            grub/grub.cfg (as 'imgroot grub' writes it), an empty grub/grubenv\n";
   out += "  stage     " + quoted(plan.request.image) + " (" + plan.image.fs_type + ", " +
          format_bytes(plan.image.size) + ") as " + host_files::kCurrent + " on " +
-         grub::kHostpartLabel + ", beside data/ and imgroot/\n";
+         labels::kHostpart + ", beside data/ and imgroot/\n";
   return out;
 }
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "provision/boot_files.h"
 #include "provision/filesystems.h"
 #include "provision/in_use.h"
@@ -160,8 +160,8 @@ Result<Provisioned> carry_out(const Plan& plan, const std::string& grub_cfg,
   step("writing a GPT partition table on " + out.device);
   if (auto s = wipe_disk_ends(disk, layout.disk_size, out.device); !s) return partly(s.error());
   std::vector<GptEntry> entries{
-      {layout.esp, grub::kEspLabel, "fat32", true},
-      {layout.hostpart, grub::kHostpartLabel, host_fs_name(plan.request.fs), false}};
+      {layout.esp, labels::kEsp, "fat32", true},
+      {layout.hostpart, labels::kHostpart, host_fs_name(plan.request.fs), false}};
   if (auto s = write_gpt(out.device, entries); !s) return partly(s.error());
   auto nodes = PartitionNodes::expose(disk, name, {layout.esp, layout.hostpart}, paths);
   if (!nodes) return partly(nodes.error());
@@ -170,10 +170,10 @@ Result<Provisioned> carry_out(const Plan& plan, const std::string& grub_cfg,
   if (interrupted()) return partly(Error::plain("interrupted"));
 
   step(std::string("making ") + (layout.esp.size >= kMinFat32Size ? "FAT32" : "FAT") + " '" +
-       grub::kEspLabel + "' on " + esp);
+       labels::kEsp + "' on " + esp);
   if (auto s = wipe_start(esp, layout.esp.size); !s) return partly(s.error());
   if (auto s = make_esp_filesystem(esp, layout.esp.size); !s) return partly(s.error());
-  step(std::string("making ") + host_fs_name(plan.request.fs) + " '" + grub::kHostpartLabel +
+  step(std::string("making ") + host_fs_name(plan.request.fs) + " '" + labels::kHostpart +
        "' on " + host);
   if (auto s = wipe_start(host, layout.hostpart.size); !s) return partly(s.error());
   if (auto s = make_host_filesystem(host, plan.request.fs); !s) return partly(s.error());
@@ -185,7 +185,7 @@ Result<Provisioned> carry_out(const Plan& plan, const std::string& grub_cfg,
   if (!staged) return partly(interrupted() ? Error::plain("interrupted") : staged.error());
   out.staged = std::move(*staged);
 
-  step(std::string("installing GRUB (grub-mkimage) as ") + kGrubEfiPath + ", with grub/grub.cfg and grub/grubenv");
+  step(std::string("installing GRUB (grub-mkimage) as ") + esp_files::kGrubEfiPath + ", with grub/grub.cfg and grub/grubenv");
   if (auto s = install_boot_files(esp, grub_cfg, paths.work_dir_base); !s) return partly(s.error());
   for (const auto& device : {esp, host, out.device})
     if (auto s = sync_device(device); !s) return partly(s.error());

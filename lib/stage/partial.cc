@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "stage/stage.h"
 #include "system/file.h"
 
@@ -14,43 +14,43 @@ namespace {
 
 bool same_file(int dir, int fd) {
   struct stat named {}, held {};
-  return ::fstatat(dir, kPartial, &named, AT_SYMLINK_NOFOLLOW) == 0 && ::fstat(fd, &held) == 0 &&
+  return ::fstatat(dir, host_files::kPartial, &named, AT_SYMLINK_NOFOLLOW) == 0 && ::fstat(fd, &held) == 0 &&
          named.st_dev == held.st_dev && named.st_ino == held.st_ino;
 }
 
 }  // namespace
 
 Result<bool> remove_stale_partial(int dir) {
-  int raw = ::openat(dir, kPartial, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  int raw = ::openat(dir, host_files::kPartial, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (raw < 0) {
     if (errno == ENOENT) return false;
-    return fail_errno("open " + quoted(kPartial));
+    return fail_errno("open " + quoted(host_files::kPartial));
   }
   Fd fd(raw);
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
     if (errno == EWOULDBLOCK) return false;  // a running stage holds it
-    return fail_errno("lock " + quoted(kPartial));
+    return fail_errno("lock " + quoted(host_files::kPartial));
   }
   // Still the file we locked, not one a new stage created meanwhile.
   if (!same_file(dir, fd.get())) return false;
-  if (auto st = remove_at(dir, kPartial); !st) return std::unexpected(st.error());
+  if (auto st = remove_at(dir, host_files::kPartial); !st) return std::unexpected(st.error());
   if (auto st = fsync_fd(dir, "host partition directory"); !st) return std::unexpected(st.error());
   return true;
 }
 
 Result<Partial> Partial::create(int dir) {
-  int raw = ::openat(dir, kPartial, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int raw = ::openat(dir, host_files::kPartial, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (raw < 0) {
     if (errno == EEXIST)
       return fail("another 'imgroot stage' is copying onto this host partition (" +
-                  quoted(kPartial) + " is in use); wait for it to finish");
-    return fail_errno("create " + quoted(kPartial));
+                  quoted(host_files::kPartial) + " is in use); wait for it to finish");
+    return fail_errno("create " + quoted(host_files::kPartial));
   }
   Fd fd(raw);
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
     int saved = errno;
-    (void)::unlinkat(dir, kPartial, 0);  // ours, just created; the lock error matters more
-    return fail_errno("lock " + quoted(kPartial), saved);
+    (void)::unlinkat(dir, host_files::kPartial, 0);  // ours, just created; the lock error matters more
+    return fail_errno("lock " + quoted(host_files::kPartial), saved);
   }
   return Partial(dir, std::move(fd));
 }
@@ -63,12 +63,12 @@ Partial::Partial(Partial&& other) noexcept
 Partial::~Partial() {
   if (published_ || !fd_.valid()) return;
   // Best effort: a partial that survives is removed by the next stage or status.
-  if (same_file(dir_, fd_.get())) (void)::unlinkat(dir_, kPartial, 0);
+  if (same_file(dir_, fd_.get())) (void)::unlinkat(dir_, host_files::kPartial, 0);
 }
 
 Status Partial::publish() {
-  if (auto st = fsync_fd(fd_.get(), quoted(kPartial)); !st) return st;
-  if (auto st = rename_at(dir_, kPartial, host_files::kNew); !st) return st;
+  if (auto st = fsync_fd(fd_.get(), quoted(host_files::kPartial)); !st) return st;
+  if (auto st = rename_at(dir_, host_files::kPartial, host_files::kNew); !st) return st;
   published_ = true;
   return fsync_fd(dir_, "host partition directory");
 }
@@ -77,7 +77,7 @@ Result<std::pair<Partial, Copied>> copy_to_partial(int dir, const Fd& image,
                                                    const CopyControl& control) {
   auto partial = Partial::create(dir);
   if (!partial) return std::unexpected(partial.error());
-  auto copied = copy_with_hash(image.get(), partial->fd().get(), kPartial, control);
+  auto copied = copy_with_hash(image.get(), partial->fd().get(), host_files::kPartial, control);
   if (!copied) return std::unexpected(copied.error());  // ~Partial removes the file
   return std::pair<Partial, Copied>(std::move(*partial), std::move(*copied));
 }

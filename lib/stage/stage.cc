@@ -8,7 +8,7 @@
 #include <cstdlib>
 
 #include "base/bytes.h"
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "boot/overlay_layer.h"
 #include "boot/rotation.h"
 #include "stage/inspect.h"
@@ -41,7 +41,7 @@ std::string absolute(const std::string& path) {
 
 Status record(int dir, const Partial& partial, const Copied& copy, const std::string& source) {
   struct stat st {};
-  if (::fstat(partial.fd().get(), &st) < 0) return fail_errno("stat " + quoted(kPartial));
+  if (::fstat(partial.fd().get(), &st) < 0) return fail_errno("stat " + quoted(host_files::kPartial));
   auto state = state::load_state(dir);
   if (!state) return std::unexpected(state.error());
   // The staged image this copy replaces takes its record with it.
@@ -115,7 +115,7 @@ Result<Staged> stage_image(int dir, const StageRequest& request, const CopyContr
   // A new image starts with an empty overlay layer, even when the file it
   // was copied from carried an identity. Without user extended attributes
   // (ENOTSUP) the init names the layer after the inode.
-  if (auto st = overlay_layer::give_new_identity(partial.fd().get(), kPartial);
+  if (auto st = overlay_layer::give_new_identity(partial.fd().get(), host_files::kPartial);
       !st && st.error().code != ENOTSUP)
     return std::unexpected(st.error());
   if (auto st = record(dir, partial, copy, absolute(request.image)); !st)

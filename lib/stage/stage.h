@@ -17,10 +17,6 @@
 
 namespace imgroot::stage {
 
-// The copy in progress. Not an hn-root*.img name: neither GRUB nor the init
-// ever loads it, and the next stage or status removes one left by a kill.
-inline constexpr const char* kPartial = ".hn-root-new.img.partial";
-
 struct StageRequest {
   std::string image;                // the path given on the command line
   std::string init = "/sbin/init";  // must be an executable file in the image

@@ -1,6 +1,6 @@
 #include "state/assessment.h"
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "state/status.h"
 #include "system/file.h"
 

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 
 namespace imgroot::state {
 

@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "base/error.h"
+#include "base/layout.h"
 #include "system/fd.h"
 
 namespace imgroot::state {

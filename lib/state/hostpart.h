@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/layout.h"
 #include "system/fd.h"
 
 namespace imgroot::state {
@@ -15,7 +16,7 @@ struct SystemPaths {
   std::string cmdline = "/proc/cmdline";
   std::string sys_block = "/sys/block";
   // Where the running system has the host partition (design.md section 2).
-  std::string default_hostpart = "/hostpart";
+  std::string default_hostpart = root_paths::kHostpart;
 };
 
 struct Hostpart {

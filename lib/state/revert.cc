@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "boot/rotation.h"
 #include "state/boot_loader_sync.h"
 #include "state/state_file.h"

@@ -5,7 +5,7 @@
 
 #include <ctime>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "system/file.h"
 
 namespace imgroot::state {
@@ -40,7 +40,7 @@ Result<StateFile> load_state(int dir) {
   auto state_dir = stat_at(dir, kStateDir);
   if (!state_dir) return std::unexpected(state_dir.error());
   if (!*state_dir) return StateFile{};
-  auto text = read_file_at(dir, std::string(kStateDir) + "/" + kStateFile);
+  auto text = read_file_at(dir, std::string(kStateDir) + "/" + host_files::kStateFile);
   if (!text) {
     if (text.error().code == ENOENT) return StateFile{};
     return std::unexpected(text.error());
@@ -48,7 +48,7 @@ Result<StateFile> load_state(int dir) {
   auto state = state_from_json(*text);
   if (!state)
     return std::unexpected(std::move(state.error())
-                               .context(std::string("read ") + kStateDir + "/" + kStateFile));
+                               .context(std::string("read ") + kStateDir + "/" + host_files::kStateFile));
   return state;
 }
 
@@ -71,7 +71,7 @@ Status save_state(int dir, StateFile state, const std::optional<struct stat>& al
     return fail_errno(std::string("create ") + kStateDir + "/");
   auto state_dir = Fd::open_at(dir, kStateDir, O_RDONLY | O_DIRECTORY);
   if (!state_dir) return std::unexpected(state_dir.error());
-  if (auto st = write_file_atomic_at(state_dir->get(), kStateFile, state_to_json(state)); !st)
+  if (auto st = write_file_atomic_at(state_dir->get(), host_files::kStateFile, state_to_json(state)); !st)
     return st;
   // A newly created imgroot/ must survive a crash too.
   return fsync_fd(dir, "host partition directory");

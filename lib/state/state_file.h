@@ -16,8 +16,6 @@
 
 namespace imgroot::state {
 
-inline constexpr const char* kStateFile = "state.json";
-
 enum class Assessment { kNone, kGood, kBad };
 const char* assessment_name(Assessment a);  // "unassessed", "good", "bad"
 

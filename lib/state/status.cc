@@ -3,8 +3,7 @@
 #include <sys/stat.h>
 
 #include "boot/cmdline.h"
-#include "boot/host_files.h"
-#include "boot/run_paths.h"
+#include "base/layout.h"
 #include "boot/host_identity.h"
 #include "boot/rotation.h"
 #include "state/mount_table.h"

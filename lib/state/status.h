@@ -50,7 +50,7 @@ struct ImageStatus {
 struct HostStatus {
   std::string hostpart;
   Booted booted;
-  std::vector<ImageStatus> images;  // always the four, in the order of host_files.h
+  std::vector<ImageStatus> images;  // always the four, in the order of base/layout.h
   bool staged = false;
   bool revert_pending = false;
   std::optional<std::string> next_boot_image;

@@ -22,7 +22,7 @@ source "$(dirname "$0")/../qemu/lib.sh"
 work=${1:-$REPO_ROOT/build/bench/boot-time}
 runs=${RUNS:-3}
 tool=${IMGROOT_TOOL:-$REPO_ROOT/build/tools/imgroot}
-init=${IMGROOT_INIT:-$REPO_ROOT/build/initramfs/imgroot-init}
+init=${IMGROOT_INIT:-$REPO_ROOT/build/init/imgroot-init}
 
 need_commands qemu-system-x86_64 timeout mkfs.ext4 mkfs.vfat sgdisk dd busybox
 [[ -x $tool && -x $init ]] || die "build first: cmake --build build ($tool, $init)"

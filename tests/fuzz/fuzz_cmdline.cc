@@ -5,7 +5,7 @@
 
 #include "boot/cmdline.h"
 #include "boot/device_spec.h"
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "fuzz.h"
 
 using namespace imgroot;

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "fuzz.h"
 #include "state/state_file.h"
 #include "state/status.h"

@@ -363,7 +363,7 @@ expect_set_aside() {
 boot_default_initramfs() {
   local fs=$1 tree=$work/tree img=$hostpart/hn-root.img initrd=$work/default-initramfs.img
   local tool=${IMGROOT_TOOL:-$REPO_ROOT/build/tools/imgroot}
-  local init=${IMGROOT_INIT:-$REPO_ROOT/build/initramfs/imgroot-init}
+  local init=${IMGROOT_INIT:-$REPO_ROOT/build/init/imgroot-init}
   load_kernel_env
   "$tool" initramfs --output "$initrd" --kernel-release "$KVER" --modules-root "$MODULES_ROOT" \
     --busybox "$(command -v busybox)" --init "$init" >"$work/initramfs.log" 2>&1 ||

@@ -5,7 +5,7 @@
 #   tests/qemu/make-initramfs.sh [OUTPUT]   (default: $IMGROOT_TEST_SHARED/initramfs.img)
 #
 # IMGROOT_TOOL and IMGROOT_INIT name the built CLI and init (CTest passes
-# them; by hand, build/tools/imgroot and build/initramfs/imgroot-init).
+# them; by hand, build/tools/imgroot and build/init/imgroot-init).
 # The initramfs carries busybox, so the rescue path (a shell when nothing
 # can be booted) is the one exercised.
 set -euo pipefail
@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 
 out=${1:-$(shared_initramfs)}
 tool=${IMGROOT_TOOL:-$REPO_ROOT/build/tools/imgroot}
-init=${IMGROOT_INIT:-$REPO_ROOT/build/initramfs/imgroot-init}
+init=${IMGROOT_INIT:-$REPO_ROOT/build/init/imgroot-init}
 # The modules a virtio disk with ext4 on it, a loop-mounted image and the
 # overlay modes (imgroot.overlay=) need;
 # the builder adds their dependencies.

@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "boot/cmdline.h"
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "boot/rotation.h"
 #include "grub/config.h"
 #include "grub/trial.h"

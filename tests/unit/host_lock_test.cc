@@ -11,7 +11,7 @@
 #include <functional>
 #include <thread>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "grub/env.h"
 #include "grub/trial.h"
 #include "stage_support.h"

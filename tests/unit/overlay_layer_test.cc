@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "boot/overlay_layer.h"
 #include "root_support.h"
 #include "stage_support.h"

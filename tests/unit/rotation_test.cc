@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "boot/rotation.h"
 #include "system/fd.h"
 #include "system/file.h"

@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "base/layout.h"
 #include "stage/stage.h"
 #include "root_support.h"
 #include "stage_support.h"
@@ -143,7 +144,7 @@ pid_t spawn_imgroot(const std::vector<std::string>& args) {
 bool copy_started(const HostFs& host, pid_t pid) {
   for (int i = 0; i < 20000; ++i) {
     struct stat st {};
-    if (::stat(host.at(stage::kPartial).c_str(), &st) == 0 && st.st_size > 0) return true;
+    if (::stat(host.at(host_files::kPartial).c_str(), &st) == 0 && st.st_size > 0) return true;
     if (::waitpid(pid, nullptr, WNOHANG) == pid) return false;
     std::this_thread::sleep_for(std::chrono::microseconds(500));
   }

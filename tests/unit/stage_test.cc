@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "stage/stage.h"
 #include "stage_support.h"
 #include "state/state_file.h"
@@ -88,7 +88,7 @@ TEST_CASE("a staged image is a verified copy recorded in the state", "[stage]") 
   REQUIRE(staged);
   CHECK(staged->fs_type == "ext4");
   CHECK(read_text(host.hp("hn-root-new.img")) == read_text(host.dir / "a.img"));
-  CHECK_FALSE(exists(host.hp(stage::kPartial)));
+  CHECK_FALSE(exists(host.hp(host_files::kPartial)));
   CHECK(run("sha256sum " + shell_quote(host.dir / "a.img")).output.starts_with(staged->copy.sha256));
 
   auto state = state::load_state(host.fd.get());
@@ -153,21 +153,21 @@ TEST_CASE("staging refuses while a revert is pending unless told to cancel it", 
 
 TEST_CASE("a partial copy left by a killed stage is removed, one in use is not", "[stage]") {
   Host host;
-  write_text(host.hp(stage::kPartial), "half a copy");
+  write_text(host.hp(host_files::kPartial), "half a copy");
   auto removed = stage::remove_stale_partial(host.fd.get());
   REQUIRE(removed);
   CHECK(*removed);
-  CHECK_FALSE(exists(host.hp(stage::kPartial)));
+  CHECK_FALSE(exists(host.hp(host_files::kPartial)));
 
   // A running stage holds the lock: neither status nor another stage touch it.
-  write_text(host.hp(stage::kPartial), "being copied");
-  auto held = Fd::open(host.hp(stage::kPartial), O_RDONLY);
+  write_text(host.hp(host_files::kPartial), "being copied");
+  auto held = Fd::open(host.hp(host_files::kPartial), O_RDONLY);
   REQUIRE(held);
   REQUIRE(::flock(held->get(), LOCK_EX) == 0);
   auto kept = stage::remove_stale_partial(host.fd.get());
   REQUIRE(kept);
   CHECK_FALSE(*kept);
-  CHECK(exists(host.hp(stage::kPartial)));
+  CHECK(exists(host.hp(host_files::kPartial)));
   make_good_image(host.dir / "a.img", host.dir / "root-a");
   auto busy = stage::stage_image(host.fd.get(), request(host.dir / "a.img", false), {});
   REQUIRE_FALSE(busy);
@@ -175,7 +175,7 @@ TEST_CASE("a partial copy left by a killed stage is removed, one in use is not",
 }
 
 TEST_CASE("the partial copy's name is not one any boot path loads", "[stage]") {
-  std::string name = stage::kPartial;
+  std::string name = host_files::kPartial;
   CHECK_FALSE(name.starts_with("hn-root"));
   CHECK_FALSE(name.ends_with(".img"));
 }

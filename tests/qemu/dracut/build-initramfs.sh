@@ -27,7 +27,7 @@ source "$(dirname "$0")/../lib.sh"
 
 flavour=${1:-}
 out=${2:-$IMGROOT_TEST_SHARED/dracut-$flavour.img}
-init=${IMGROOT_INIT:-$REPO_ROOT/build/initramfs/imgroot-init}
+init=${IMGROOT_INIT:-$REPO_ROOT/build/init/imgroot-init}
 
 # The dracut modules of each flavour: the smallest set that boots a virtio
 # disk, plus what the flavour is about. Their dependencies come along.

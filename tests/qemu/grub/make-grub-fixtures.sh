@@ -21,7 +21,7 @@ set -euo pipefail
 # shellcheck source=tests/qemu/grub/grub-lib.sh
 source "$(dirname "$0")/grub-lib.sh"
 
-: "${IMGROOT_INIT:=$REPO_ROOT/build/initramfs/imgroot-init}"
+: "${IMGROOT_INIT:=$REPO_ROOT/build/init/imgroot-init}"
 out=$IMGROOT_GRUB_SHARED
 # What a virtio disk with ext4, a loop-mounted image and the vfat EFI-BOOT
 # (mounted by the image's init for mark-good) need.

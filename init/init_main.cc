@@ -16,11 +16,10 @@
 #include <vector>
 
 #include "boot/cmdline.h"
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "boot/host_identity.h"
 #include "boot/overlay_layer.h"
 #include "boot/rotation.h"
-#include "boot/run_paths.h"
 #include "cross_check.h"
 #include "dev/blkid.h"
 #include "early.h"
@@ -37,22 +36,21 @@
 namespace imgroot::init {
 namespace {
 
-constexpr const char* kModulesList = "/etc/imgroot/modules.load";
-constexpr const char* kScratch = run_paths::kScratch;
-constexpr const char* kHostpartMount = "/run/imgroot/hostpart";
-constexpr const char* kNewRoot = "/sysroot";
+using initramfs_paths::kNewRoot;
+using run_paths::kHostpartMount;
+using run_paths::kScratch;
 // --prepare-sysroot: where the image is mounted and checked before it moves
 // to kNewRoot, so that systemd never sees an image it must give up on.
-constexpr const char* kStagingRoot = "/run/imgroot/root";
+using run_paths::kStagingRoot;
 // Where a staged image is mounted on trial before an upgrade makes room for it.
-constexpr const char* kTrialRoot = "/run/imgroot/trial";
+using run_paths::kTrialRoot;
 
 void report_module_failure(const Error& e) { warn(e.message); }
 
 // Everything up to a mounted host partition, or the reason there is none.
 Result<Mount> find_and_mount_hostpart(const BootConfig& config) {
   long long start = now_ms();
-  auto loaded = load_modules(kModulesList, report_module_failure);
+  auto loaded = load_modules(initramfs_paths::kModulesLoad, report_module_failure);
   info("loaded " + std::to_string(loaded.loaded) + " modules in " +
        std::to_string(now_ms() - start) + " ms" +
        (loaded.failed ? " (" + std::to_string(loaded.failed) + " failed)" : ""));
@@ -157,8 +155,8 @@ void furnish_root(int hostpart, int root) {
   if (::mkdirat(hostpart, host_files::kDataDir, 0755) < 0 && errno != EEXIST)
     warn("cannot create " + std::string(host_files::kDataDir) + "/ on the host partition: " +
          std::strerror(errno));
-  const std::string target = "/hostpart/" + std::string(host_files::kDataDir);
-  if (::symlinkat(target.c_str(), root, "data0") == 0) return;
+  const std::string target = std::string(root_paths::kHostpart) + "/" + host_files::kDataDir;
+  if (::symlinkat(target.c_str(), root, root_paths::kDataLink) == 0) return;
   const int e = errno;
   if (e == EEXIST) return;  // the image has its own /data0: not ours to replace
   warn("cannot create /data0 -> " + target + " in the image: " + std::strerror(e) +
@@ -288,7 +286,7 @@ int prepare_sysroot() {
     error("nothing to boot: " + st.error().message);
     return 1;
   }
-  const std::string target = std::string(kNewRoot) + "/hostpart";
+  const std::string target = std::string(kNewRoot) + root_paths::kHostpart;
   (void)::mkdir(target.c_str(), 0755);  // EEXIST, or a read-only image
   if (auto st = move_mount_to(kHostpartMount, target); !st)
     warn(st.error().message + "; the host partition stays at " + kHostpartMount);

@@ -6,9 +6,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "boot/overlay_layer.h"
-#include "boot/run_paths.h"
 #include "dev/blkid.h"
 #include "image/filesystems.h"
 #include "log.h"

@@ -7,6 +7,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "base/layout.h"
 #include "log.h"
 #include "system/fd.h"
 #include "system/file.h"
@@ -35,7 +36,7 @@ Status switch_root(const std::string& new_root, const std::string& hostpart_in_r
     }
   }
 
-  const std::string hostpart_target = new_root + "/hostpart";
+  const std::string hostpart_target = new_root + root_paths::kHostpart;
   (void)::mkdir(hostpart_target.c_str(), 0755);  // EEXIST, or a read-only image
   if (auto moved = move_mount_to(new_root + hostpart_in_run, hostpart_target); !moved)
     warn(moved.error().message + "; the host partition stays at " + hostpart_in_run);

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/layout.h"
 #include "log.h"
 #include "rescue.h"
 #include "system/fd.h"
@@ -21,13 +22,12 @@ namespace imgroot::init {
 
 namespace {
 
-// systemd-shutdown's contract (src/shutdown/shutdown.c): it pivots into
-// kShutdownRoot, leaves the old root at kOldRoot, and executes /shutdown.
-constexpr const char* kShutdownRoot = "/run/initramfs";
-constexpr const char* kProgramName = "shutdown";
-constexpr const char* kOldRoot = "/oldroot";
-// Where the host partition goes while the image above it is taken down.
-constexpr const char* kHostpart = "/hostpart";
+using run_paths::kOldRoot;
+using run_paths::kShutdownProgram;
+using run_paths::kShutdownRoot;
+// Where the host partition goes while the image above it is taken down: the
+// same path it had in the old root, now in the shutdown root.
+using root_paths::kHostpart;
 
 bool is_at_or_below(const std::string& path, const std::string& top) {
   return path == top || (path.size() > top.size() && path.starts_with(top) && path[top.size()] == '/');
@@ -104,14 +104,14 @@ void install_shutdown_program() {
   if (!dir) return warn(dir.error().message + consequence);
   auto self = read_file("/proc/self/exe");
   if (!self) return warn(self.error().message + consequence);
-  if (auto st = write_file_atomic_at(dir->get(), kProgramName, *self, 0755); !st)
+  if (auto st = write_file_atomic_at(dir->get(), kShutdownProgram, *self, 0755); !st)
     warn(st.error().message + consequence);
 }
 
 bool started_as_shutdown_program(const char* argv0) {
   if (::getpid() != 1 || argv0 == nullptr) return false;
   const char* slash = std::strrchr(argv0, '/');
-  return std::strcmp(slash ? slash + 1 : argv0, kProgramName) == 0;
+  return std::strcmp(slash ? slash + 1 : argv0, kShutdownProgram) == 0;
 }
 
 [[noreturn]] void shut_down(const std::string& verb) {

@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "boot/host_files.h"
+#include "base/layout.h"
 #include "log.h"
 #include "system/fd.h"
 #include "system/file.h"
@@ -23,12 +23,12 @@ Result<Fd> open_state_dir(int hostpart) {
 }
 
 Result<bool> marker_exists(int hostpart) {
-  return exists_at(hostpart, std::string(host_files::kStateDir) + "/" + kMismatchMarker);
+  return exists_at(hostpart, std::string(host_files::kStateDir) + "/" + host_files::kMismatchMarker);
 }
 
 void remove_marker(int hostpart) {
   auto dir = Fd::open_at(hostpart, host_files::kStateDir, O_RDONLY | O_DIRECTORY);
-  Status st = dir ? remove_at(dir->get(), kMismatchMarker) : Status(std::unexpected(dir.error()));
+  Status st = dir ? remove_at(dir->get(), host_files::kMismatchMarker) : Status(std::unexpected(dir.error()));
   if (st) st = fsync_fd(dir->get(), std::string(host_files::kStateDir) + "/");
   if (!st) warn("remove the kernel mismatch marker: " + st.error().message);
 }
@@ -36,7 +36,7 @@ void remove_marker(int hostpart) {
 Status leave_marker(int hostpart, const std::string& why) {
   auto dir = open_state_dir(hostpart);
   if (!dir) return std::unexpected(dir.error());
-  if (auto st = write_file_atomic_at(dir->get(), kMismatchMarker, why + "\n"); !st) return st;
+  if (auto st = write_file_atomic_at(dir->get(), host_files::kMismatchMarker, why + "\n"); !st) return st;
   return fsync_fd(hostpart, "host partition directory");
 }
 

@@ -4,13 +4,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/layout.h"
 #include "log.h"
 
 namespace imgroot::init {
 
 namespace {
 
-constexpr const char* kShell = "/bin/sh";
+using initramfs_paths::kShell;
 
 void run_shell() {
   pid_t pid = ::fork();

@@ -11,10 +11,6 @@
 
 namespace imgroot::init {
 
-// The marker, in the host partition's imgroot/ folder, that says this
-// init already rebooted once for a mismatch.
-inline constexpr const char* kMismatchMarker = "kernel-mismatch-reboot";
-
 // After the rotation ('chosen' is the file the rules picked). On a mismatch,
 // the first time: leave the marker, checkpoint the host partition (so GRUB
 // sees what the init sees) and reboot; GRUB then loads the right kernel.
