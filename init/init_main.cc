@@ -1,4 +1,4 @@
-// imgroot-init: PID 1 of the standalone initramfs (design.md sections 2-3).
+// imgroot-init: PID 1 of the standalone initramfs (docs/design.md sections 2-3).
 //
 // Finds the host partition, rotates the images, loop-mounts hn-root.img and
 // switches root into it. Every failure leads to the previous image or to the

@@ -1,4 +1,4 @@
-// imgroot: the command line of the running node (design.md section 4).
+// imgroot: the command line of the running node (docs/design.md section 4).
 #include <exception>
 #include <iostream>
 #include <string>

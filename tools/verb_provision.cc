@@ -1,4 +1,4 @@
-// imgroot provision DISK: partition and populate a disk as design.md
+// imgroot provision DISK: partition and populate a disk as docs/design.md
 // section 1 describes it.
 #include <unistd.h>
 

@@ -2,9 +2,9 @@
 // the initramfs builder, the CLI, the dracut module, GRUB's script) relies
 // on: the host partition's files, the two labels, the ESP's files, the paths
 // inside the initramfs and what the init leaves under /run. Users and scripts
-// rely on them too (docs/design.md); they are spelled here and nowhere else
+// rely on them too (docs/design.md section 1); they are spelled here and nowhere else
 // in the C++ tree. The shell side (dracut-module/, the QEMU tests) spells
-// the same names: docs/design.md is their list.
+// the same names: docs/design.md section 1 is their list.
 #pragma once
 
 namespace imgroot {

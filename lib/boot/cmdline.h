@@ -1,4 +1,4 @@
-// The kernel command line as imgroot-init reads it (design.md section 3).
+// The kernel command line as imgroot-init reads it (docs/design.md section 3).
 #pragma once
 
 #include <optional>

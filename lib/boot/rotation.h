@@ -1,4 +1,4 @@
-// Rotation of the images on the host partition (design.md section 2).
+// Rotation of the images on the host partition (docs/design.md section 2).
 //
 // Every rotation is a sequence of single, durable directory operations
 // (link, rename, exchange, unlink, a move into imgroot/set-aside/, each

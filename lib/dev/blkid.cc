@@ -24,7 +24,7 @@ std::optional<std::string> lookup(blkid_probe probe, const char* tag) {
   return std::nullopt;
 }
 
-// The filesystems a host partition may carry (design.md section 1). Probing
+// The filesystems a host partition may carry (docs/design.md section 1). Probing
 // only for these keeps each probe to a few reads, which matters while the
 // init polls every block device.
 const char* kHostFilesystems[] = {"ext4", "ext3", "ext2", "btrfs", "xfs", nullptr};

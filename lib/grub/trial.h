@@ -1,4 +1,4 @@
-// Boot assessment in grubenv (design.md section 5; docs/grub.md has the
+// Boot assessment in grubenv (docs/design.md section 5; docs/grub.md has the
 // state machine). A newly staged image is on trial for a number of boots.
 // GRUB counts them down in grubenv before each boot; `imgroot mark-good`
 // ends the trial; when the tries are used up GRUB boots the image before it.

@@ -1,4 +1,4 @@
-// The filesystems a root image may hold (design.md section 1), the one list
+// The filesystems a root image may hold (docs/design.md section 1), the one list
 // that decides what `stage`, `provision`, `diff` and `try` let the host
 // kernel mount: every other type libblkid knows is refused before any loop
 // device is attached, so a file someone handed over cannot pick a rarely

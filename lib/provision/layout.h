@@ -1,4 +1,4 @@
-// Where the two partitions of a provisioned disk go (design.md section 1):
+// Where the two partitions of a provisioned disk go (docs/design.md section 1):
 // a GPT disk with EFI-BOOT first and hostpart taking the rest.
 #pragma once
 

@@ -1,5 +1,5 @@
 // `imgroot provision DISK`: turn a blank disk (or disk image file) into a
-// bootable node as design.md section 1 describes it, in two halves: a plan,
+// bootable node as docs/design.md section 1 describes it, in two halves: a plan,
 // made without writing anything, and carrying it out.
 #pragma once
 

@@ -1,5 +1,5 @@
 // Checking that a file is a bootable root image before it goes anywhere near
-// the host partition (design.md section 1: a filesystem with an executable
+// the host partition (docs/design.md section 1: a filesystem with an executable
 // init, /boot/kernel and /boot/initramfs).
 #pragma once
 

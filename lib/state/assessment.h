@@ -1,6 +1,6 @@
-// Boot assessment (design.md section 5): the running system says whether
-// the image it booted is good. Recorded in imgroot/state.json; the GRUB
-// side (boot counting in grubenv) reads it from there.
+// Boot assessment (docs/design.md section 5): the running system says whether
+// the image it booted is good. Recorded in imgroot/state.json, for status;
+// GRUB never reads it: its boot trial is in grubenv (grub/trial.h).
 #pragma once
 
 #include <string>

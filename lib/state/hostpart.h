@@ -15,7 +15,7 @@ struct SystemPaths {
   std::string mountinfo = "/proc/self/mountinfo";
   std::string cmdline = "/proc/cmdline";
   std::string sys_block = "/sys/block";
-  // Where the running system has the host partition (design.md section 2).
+  // Where the running system has the host partition (docs/design.md section 1).
   std::string default_hostpart = root_paths::kHostpart;
 };
 

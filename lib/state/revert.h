@@ -1,4 +1,4 @@
-// The system-revert flag (design.md section 2): at the next boot, go back to
+// The system-revert flag (docs/design.md section 2): at the next boot, go back to
 // hn-root-old.img.
 #pragma once
 
@@ -8,7 +8,7 @@ namespace imgroot::state {
 
 struct RevertRequest {
   // Remove a staged hn-root-new.img first. Without it a staged image is a
-  // refusal: revert and upgrade together are the state design.md section 2
+  // refusal: revert and upgrade together are the state docs/design.md section 2
   // says imgroot does not create unless told to.
   bool unstage = false;
 };

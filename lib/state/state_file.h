@@ -1,5 +1,5 @@
 // imgroot's own record of the images on the host partition, kept in
-// imgroot/state.json (design.md section 1: the imgroot/ state directory).
+// imgroot/state.json (docs/design.md section 1: the imgroot/ state directory).
 //
 // Images change names at boot (rotation renames and links them) but keep
 // their inode, so a record is tied to the inode, not to a name.

@@ -59,7 +59,7 @@ scenario_revert_cmdline() {
 }
 
 # Both a revert and a staged image: the revert goes first and the staged
-# image stays staged for the following boot (design.md section 2).
+# image stays staged for the following boot (docs/design.md section 2).
 scenario_revert_keeps_staged() {
   put B hn-root.img
   put A hn-root-old.img

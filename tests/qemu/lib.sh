@@ -50,7 +50,7 @@ shared_image() { printf '%s\n' "$IMGROOT_TEST_SHARED/images/$1.img"; }
 
 # ---------------------------------------------------------------- disks
 
-# make_disk DISK LABEL DIR: a GPT disk as design.md section 1 describes it:
+# make_disk DISK LABEL DIR: a GPT disk as docs/design.md section 1 describes it:
 # partition 1 a FAT ESP labelled EFI-BOOT (empty: these boots use -kernel),
 # partition 2 ext4 with filesystem label LABEL holding the contents of DIR.
 # Nothing is mounted on the host; partitions are written in with dd.

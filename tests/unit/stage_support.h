@@ -105,7 +105,7 @@ inline void make_ext4_image(const std::string& image, const std::string& root,
   if (r.status != 0) throw std::runtime_error("mkfs.ext4 failed: " + r.output);
 }
 
-// An image as design.md section 1 describes it, with /boot/kernel a
+// An image as docs/design.md section 1 describes it, with /boot/kernel a
 // symlink (absolute, so it only resolves inside the image).
 inline void make_good_image(const std::string& image, const std::string& root,
                             const std::string& size = "8M") {

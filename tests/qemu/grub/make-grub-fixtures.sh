@@ -4,7 +4,7 @@
 #
 #   BOOTX64.EFI       GRUB from grub-efi-amd64-bin, made by grub-mkimage with
 #                     the modules built in and the prefix /grub (EFI-BOOT's
-#                     grub/grub.cfg and grub/grubenv, design.md section 1)
+#                     grub/grub.cfg and grub/grubenv, docs/design.md section 1)
 #   images/A.img B.img C.img
 #                     ext4 root images that carry a real /boot/kernel (the
 #                     test kernel) and /boot/initramfs (built by `imgroot
