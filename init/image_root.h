@@ -15,7 +15,7 @@ namespace imgroot::init {
 struct ImageRoot {
   LoopDevice loop;
   std::string fs_type;
-  std::vector<Mount> mounts;  // unmounted in reverse order if we give up on it
+  std::vector<Mount> mounts;  // if given up: detached first to last (MNT_DETACH: any order works)
 
   // Keep everything mounted (we are switching into it).
   void release();

@@ -27,7 +27,7 @@ class Fd {
   // openat(dir, path, flags | O_CLOEXEC, mode). dir may be AT_FDCWD.
   static Result<Fd> open_at(int dir, const std::string& path, int flags, mode_t mode = 0);
   static Result<Fd> open(const std::string& path, int flags, mode_t mode = 0);
-  // An O_PATH|O_DIRECTORY handle suitable as the dir of *_at calls.
+  // An O_RDONLY|O_DIRECTORY handle, the dir of *_at calls (and fsync-able: O_PATH is not).
   static Result<Fd> open_dir(const std::string& path, int dir = -100 /* AT_FDCWD */);
 
  private:
