@@ -1,15 +1,13 @@
 #include "image_root.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/layout.h"
 #include "boot/overlay_layer.h"
-#include "dev/blkid.h"
 #include "image/filesystems.h"
+#include "image/open.h"
 #include "log.h"
 #include "system/fd.h"
 
@@ -84,24 +82,15 @@ Result<ImageRoot> mount_image(const ImageFile& source, const BootConfig& config,
   const bool read_only = config.read_only || overlay;
   // Never through a link, never blocking on a FIFO: only a regular file is
   // an image (rotation sets anything else aside before this).
-  auto file = Fd::open_at(hostpart_dir, image,
-                          (read_only ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_NONBLOCK);
+  auto file = image::open_image(hostpart_dir, image, read_only ? O_RDONLY : O_RDWR,
+                                image::Symlink::kRefuse);
   if (!file) return std::unexpected(file.error());
-  struct stat file_st {};
-  if (::fstat(file->get(), &file_st) < 0) return fail_errno("stat " + quoted(image));
-  if (!S_ISREG(file_st.st_mode)) return fail(quoted(image) + " is not a regular file");
-  // The loop device reads through this file: with ordinary, blocking I/O.
-  if (::fcntl(file->get(), F_SETFL, 0) < 0) return fail_errno("clear O_NONBLOCK on " + quoted(image));
-
-  auto type = probe_filesystem_type(file->get(), Filesystems::kImage);
+  auto type = image::probe_image(*file, image);
   if (!type) return std::unexpected(type.error());
-  if (!*type)
-    return fail(quoted(image) + " holds no filesystem an image may hold (" +
-                kImageFilesystemsText + ")");
 
   auto loop = LoopDevice::attach(*file, read_only);
   if (!loop) return std::unexpected(loop.error());
-  ImageRoot root{std::move(*loop), image_mount_type(**type), {}};
+  ImageRoot root{std::move(*loop), image_mount_type(*type), {}};
 
   if (overlay) {
     if (auto st = mount_overlay(root, source, config, target, scratch); !st)
@@ -113,22 +102,6 @@ Result<ImageRoot> mount_image(const ImageFile& source, const BootConfig& config,
   if (!mounted) return std::unexpected(std::move(mounted.error()).context(quoted(image)));
   root.mounts.push_back(std::move(*mounted));
   return root;
-}
-
-Status check_init(const std::string& root, const std::string& init) {
-  auto root_fd = Fd::open_dir(root);
-  if (!root_fd) return std::unexpected(root_fd.error());
-  struct open_how how {};
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT;
-  long fd = ::syscall(SYS_openat2, root_fd->get(), init.c_str(), &how, sizeof how);
-  if (fd < 0) return fail_errno("find init " + quoted(init) + " in the image");
-  Fd init_fd(static_cast<int>(fd));
-  struct stat st {};
-  if (::fstat(init_fd.get(), &st) < 0) return fail_errno("stat init " + quoted(init));
-  if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
-    return fail("init " + quoted(init) + " in the image is not an executable file");
-  return {};
 }
 
 }  // namespace imgroot::init

@@ -36,8 +36,4 @@ struct ImageFile {
 Result<ImageRoot> mount_image(const ImageFile& source, const BootConfig& config,
                               const std::string& target, const std::string& scratch);
 
-// The image's init must be an executable regular file; symlinks resolve
-// inside the image (an absolute link points into the image, not the initramfs).
-Status check_init(const std::string& root, const std::string& init);
-
 }  // namespace imgroot::init

@@ -21,9 +21,10 @@
 #include "boot/overlay_layer.h"
 #include "boot/rotation.h"
 #include "cross_check.h"
-#include "dev/blkid.h"
 #include "early.h"
 #include "hostpart.h"
+#include "image/bootable.h"
+#include "image/open.h"
 #include "image_root.h"
 #include "log.h"
 #include "rescue.h"
@@ -66,14 +67,12 @@ Result<Mount> find_and_mount_hostpart(const BootConfig& config) {
   return mount_hostpart(*device, kHostpartMount);
 }
 
-// rotation::ImageCheck: an image file counts when libblkid finds a
-// filesystem on it. An error reading it is not proof of garbage: it counts,
-// and mounting it will tell.
-bool holds_filesystem(int hostpart, const char* name) {
-  auto file = Fd::open_at(hostpart, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  if (!file) return true;
-  auto type = probe_filesystem_type(file->get(), Filesystems::kImage);
-  return !type || type->has_value();
+// The image mounted at 'target' can boot: its init is there (image/bootable.h;
+// the kernel that runs was loaded already, so /boot/kernel is not asked for).
+Status init_found(const char* target, const std::string& init) {
+  auto root = Fd::open_dir(target);
+  if (!root) return std::unexpected(root.error());
+  return image::check_bootable(root->get(), init, image::Needs::kInit);
 }
 
 // Mount image 'name' at 'target' and find its init there. When it cannot be
@@ -82,7 +81,7 @@ bool holds_filesystem(int hostpart, const char* name) {
 Result<ImageRoot> mount_usable(int hostpart, const char* name, const BootConfig& config,
                                const char* target, std::vector<LoopDevice>& kept) {
   auto root = mount_image({hostpart, kHostpartMount, name}, config, target, kScratch);
-  Status usable = root ? check_init(target, config.init) : std::unexpected(root.error());
+  Status usable = root ? init_found(target, config.init) : std::unexpected(root.error());
   if (usable) return root;
   error("cannot boot " + std::string(name) + ": " + usable.error().message);
   if (root) kept.push_back(std::move(root->loop));
@@ -107,7 +106,7 @@ bool staged_image_mounts(int hostpart, const BootConfig& config, std::vector<Loo
 // What rotation asks before it counts an image file (rotation::ImageCheck).
 rotation::ImageCheck image_check(const BootConfig& config, std::vector<LoopDevice>& kept) {
   return [&config, &kept](int dir, const char* name) {
-    if (!holds_filesystem(dir, name)) return false;
+    if (!image::may_hold_image(dir, name)) return false;
     return std::strcmp(name, host_files::kNew) != 0 || staged_image_mounts(dir, config, kept);
   };
 }

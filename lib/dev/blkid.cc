@@ -27,29 +27,43 @@ std::optional<std::string> lookup(blkid_probe probe, const char* tag) {
 // The filesystems a host partition may carry (docs/design.md section 1). Probing
 // only for these keeps each probe to a few reads, which matters while the
 // init polls every block device.
-const char* kHostFilesystems[] = {"ext4", "ext3", "ext2", "btrfs", "xfs", nullptr};
+const char* const kHostFilesystems[] = {"ext4", "ext3", "ext2", "btrfs", "xfs", nullptr};
+
+// A probe of the file or device behind 'fd'.
+Result<Probe> new_probe(int fd) {
+  Probe probe(blkid_new_probe());
+  if (!probe) return fail("probe filesystem: libblkid could not allocate a probe");
+  if (blkid_probe_set_device(probe.get(), fd, 0, 0) < 0) return fail_errno("probe filesystem");
+  return probe;
+}
+
+// Look for filesystem superblocks, reporting the values 'flags' names; only
+// for the types in 'only' (null-terminated) unless it is null.
+void look_for_filesystems(blkid_probe probe, int flags, const char* const* only) {
+  blkid_probe_enable_superblocks(probe, 1);
+  blkid_probe_set_superblocks_flags(probe, flags);
+  if (only)
+    blkid_probe_filter_superblocks_type(probe, BLKID_FLTR_ONLYIN, const_cast<char**>(only));
+}
 
 // Probe a device for the tag 'spec' names; nullopt when it cannot be opened
 // or has no such value.
 std::optional<std::string> probe_tag(const std::string& device, const DeviceSpec& spec) {
   auto fd = Fd::open(device, O_RDONLY | O_NONBLOCK);
   if (!fd) return std::nullopt;  // vanished or no medium: not our partition
-  Probe probe(blkid_new_probe());
-  if (!probe || blkid_probe_set_device(probe.get(), fd->get(), 0, 0) < 0) return std::nullopt;
+  auto probe = new_probe(fd->get());
+  if (!probe) return std::nullopt;
   const bool partition_entry =
       spec.kind == DeviceSpec::Kind::kPartUuid || spec.kind == DeviceSpec::Kind::kPartLabel;
   if (partition_entry) {
-    blkid_probe_enable_superblocks(probe.get(), 0);
-    blkid_probe_enable_partitions(probe.get(), 1);
-    blkid_probe_set_partitions_flags(probe.get(), BLKID_PARTS_ENTRY_DETAILS);
+    blkid_probe_enable_superblocks(probe->get(), 0);
+    blkid_probe_enable_partitions(probe->get(), 1);
+    blkid_probe_set_partitions_flags(probe->get(), BLKID_PARTS_ENTRY_DETAILS);
   } else {
-    blkid_probe_enable_superblocks(probe.get(), 1);
-    blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID);
-    blkid_probe_filter_superblocks_type(probe.get(), BLKID_FLTR_ONLYIN,
-                                        const_cast<char**>(kHostFilesystems));
+    look_for_filesystems(probe->get(), BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID, kHostFilesystems);
   }
-  if (blkid_do_safeprobe(probe.get()) != 0) return std::nullopt;
-  return lookup(probe.get(), spec.blkid_tag());
+  if (blkid_do_safeprobe(probe->get()) != 0) return std::nullopt;
+  return lookup(probe->get(), spec.blkid_tag());
 }
 
 bool skipped_device(const std::string& name) {
@@ -61,21 +75,16 @@ bool skipped_device(const std::string& name) {
 }  // namespace
 
 Result<std::optional<std::string>> probe_filesystem_type(int fd, Filesystems among) {
-  Probe probe(blkid_new_probe());
-  if (!probe) return fail("probe filesystem: libblkid could not allocate a probe");
-  if (blkid_probe_set_device(probe.get(), fd, 0, 0) < 0) return fail_errno("probe filesystem");
-  blkid_probe_enable_superblocks(probe.get(), 1);
-  blkid_probe_set_superblocks_flags(probe.get(), BLKID_SUBLKS_TYPE);
-  if (among == Filesystems::kHost)
-    blkid_probe_filter_superblocks_type(probe.get(), BLKID_FLTR_ONLYIN,
-                                        const_cast<char**>(kHostFilesystems));
-  if (among == Filesystems::kImage)
-    blkid_probe_filter_superblocks_type(probe.get(), BLKID_FLTR_ONLYIN,
-                                        const_cast<char**>(kImageFilesystems));
-  int rc = blkid_do_safeprobe(probe.get());
+  auto probe = new_probe(fd);
+  if (!probe) return std::unexpected(probe.error());
+  const char* const* only = among == Filesystems::kHost    ? kHostFilesystems
+                            : among == Filesystems::kImage ? kImageFilesystems
+                                                           : nullptr;
+  look_for_filesystems(probe->get(), BLKID_SUBLKS_TYPE, only);
+  int rc = blkid_do_safeprobe(probe->get());
   if (rc == -2) return fail("probe filesystem: more than one filesystem signature found");
   if (rc != 0) return std::optional<std::string>{};
-  return lookup(probe.get(), "TYPE");
+  return lookup(probe->get(), "TYPE");
 }
 
 Result<std::vector<std::string>> find_devices(const DeviceSpec& spec) {

@@ -3,21 +3,16 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "image/filesystems.h"
-#include "image/no_replay.h"
-#include "stage/inspect.h"
-#include "system/detached_mount.h"
+#include "image/mount.h"
+#include "image/open.h"
 
 namespace imgroot::diff {
 
 namespace {
 
-std::unexpected<Error> explain(const std::string& path, const Error& e) {
-  std::string m = quoted(path) + ": " + e.message;
-  if (e.code == EPERM || e.code == EACCES) m += "; mounting an image needs root";
-  if (e.code == ENOENT || e.code == ENXIO) m += "; this machine has no loop devices (modprobe loop)";
-  if (e.code == ENODEV) m += "; this kernel cannot mount that filesystem type";
-  return std::unexpected(Error{e.code, m});
+std::unexpected<Error> explain(const std::string& path, Error e) {
+  return std::unexpected(
+      image::explain_mount_error(std::move(e), "mounting an image").context(quoted(path)));
 }
 
 }  // namespace
@@ -32,17 +27,15 @@ Result<Tree> Tree::open(const std::string& path, bool warm) {
     tree.root_ = std::move(*dir);
     return tree;
   }
-  auto image = stage::open_image(path);  // refuses what is not a regular file
+  // The operator named the path: a symlink to an image is followed.
+  auto image = image::open_image(AT_FDCWD, path, O_RDONLY, image::Symlink::kFollow);
   if (!image) return std::unexpected(image.error());
-  auto type = stage::probe_image(*image, path);
+  auto type = image::probe_image(*image, path);
   if (!type) return std::unexpected(type.error());
-  auto loop = LoopDevice::attach(*image, /*read_only=*/true);
-  if (!loop) return explain(path, loop.error());
-  const std::string mount_type = image_mount_type(*type);
-  auto root = mount_detached_read_only(loop->path(), mount_type, no_replay_options(mount_type));
-  if (!root) return explain(path, root.error());
-  tree.loop_.emplace(std::move(*loop));
-  tree.root_ = std::move(*root);
+  auto mounted = image::mount_read_only(*image, *type);
+  if (!mounted) return explain(path, std::move(mounted.error()));
+  tree.loop_.emplace(std::move(mounted->loop));
+  tree.root_ = std::move(mounted->root);
   tree.fs_type_ = *type;
   tree.image_ = std::move(*image);
   if (warm) tree.warmer_.start(tree.image_.get(), ImageWarmer::default_budget());

@@ -15,7 +15,7 @@ namespace imgroot::diff {
 class Tree {
  public:
   // A directory is used as it is. A regular file is probed with libblkid,
-  // attached read-only to a loop device (autoclear) and mounted read-only
+  // attached read-only to a loop device (autoclear) and mounted read-only (image/mount.h)
   // without journal replay and without attaching the mount anywhere
   // (system/detached_mount.h): nothing is written to the image, and nothing
   // stays mounted or attached when the Tree goes, whatever happens. Images

@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "base/layout.h"
+#include "image/mount.h"
+#include "image/open.h"
 #include "provision/boot_files.h"
 #include "provision/filesystems.h"
 #include "provision/in_use.h"
 #include "provision/parted.h"
 #include "provision/partitions.h"
-#include "stage/inspect.h"
 #include "state/boot_loader_sync.h"
 #include "system/detached_mount.h"
 #include "system/file.h"
@@ -25,18 +26,18 @@ namespace imgroot::provision {
 namespace {
 
 Result<ImageInfo> check_image(const Request& request, const Target& target) {
-  auto image = stage::open_image(request.image);
+  auto image = image::open_image(AT_FDCWD, request.image, O_RDONLY, image::Symlink::kFollow);
   if (!image) return std::unexpected(image.error());
   struct stat st {};
   if (::fstat(image->get(), &st) < 0) return fail_errno("stat " + quoted(request.image));
   if (target.is_file() && st.st_dev == target.dev && st.st_ino == target.ino)
     return fail("the image and the disk are the same file");
-  auto type = stage::probe_image(*image, request.image);
+  auto type = image::probe_image(*image, request.image);
   if (!type) return std::unexpected(type.error());
   // The node boots through the GRUB provision installs.
-  if (auto s = stage::refuse_unreadable_by_grub(*type, request.image); !s)
+  if (auto s = image::refuse_unreadable_by_grub(*type, request.image); !s)
     return std::unexpected(s.error());
-  if (auto s = stage::inspect_contents(*image, *type, request.init); !s)
+  if (auto s = image::inspect_image(*image, *type, request.init); !s)
     return std::unexpected(std::move(s.error()).context("image " + quoted(request.image)));
   ImageInfo info;
   info.fs_type = *type;

@@ -11,7 +11,8 @@
 #include "base/layout.h"
 #include "boot/overlay_layer.h"
 #include "boot/rotation.h"
-#include "stage/inspect.h"
+#include "image/mount.h"
+#include "image/open.h"
 #include "state/boot_loader_sync.h"
 #include "state/state_file.h"
 #include "system/file.h"
@@ -86,12 +87,13 @@ Result<Staged> stage_image(int dir, const StageRequest& request, const CopyContr
     return std::unexpected(st.error());
 
   Staged out;
-  auto image = open_image(request.image);
+  // The operator named the file: a symlink to it is followed.
+  auto image = image::open_image(AT_FDCWD, request.image, O_RDONLY, image::Symlink::kFollow);
   if (!image) return std::unexpected(image.error());
-  auto type = probe_image(*image, request.image);
+  auto type = image::probe_image(*image, request.image);
   if (!type) return std::unexpected(type.error());
   if (!request.boots_without_grub) {
-    if (auto st = refuse_unreadable_by_grub(*type, request.image,
+    if (auto st = image::refuse_unreadable_by_grub(*type, request.image,
                                             ", or pass --boots-without-grub if the node boots "
                                             "without GRUB (PXE, a direct kernel boot)");
         !st)
@@ -99,7 +101,7 @@ Result<Staged> stage_image(int dir, const StageRequest& request, const CopyContr
   }
   out.fs_type = *type;
   if (request.inspect) {
-    if (auto st = inspect_contents(*image, *type, request.init); !st)
+    if (auto st = image::inspect_image(*image, *type, request.init, "pass --no-inspect"); !st)
       return std::unexpected(st.error());
   }
 

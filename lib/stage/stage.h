@@ -19,7 +19,7 @@ namespace imgroot::stage {
 
 struct StageRequest {
   std::string image;                // the path given on the command line
-  std::string init = "/sbin/init";  // must be an executable file in the image
+  std::string init = "/sbin/init";  // must be an executable file in the image (image/bootable.h)
   bool inspect = true;              // mount the image to look inside (needs root)
   bool cancel_revert = false;       // drop a pending system-revert instead of refusing
   // Called once the copy is done, before anything other verbs read changes

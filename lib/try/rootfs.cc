@@ -13,10 +13,7 @@
 
 #include <cstring>
 
-#include "image/filesystems.h"
-#include "image/no_replay.h"
-#include "system/detached_mount.h"
-#include "system/loop.h"
+#include "image/mount.h"
 #include "system/mount.h"
 #include "try/mount_point.h"
 
@@ -70,20 +67,8 @@ Status mount_overlay(const Fd& image, const std::string& fs_type, bool keep_setu
   if (auto st = mount_fs("tmpfs", kScratchDir, "tmpfs", kSafe, "mode=0700"); !st) return st;
   for (const auto& dir : {kLower, kUpper, kWork, kRoot})
     if (auto st = make_dir(dir, 0755); !st) return st;
-  auto loop = LoopDevice::attach(image, /*read_only=*/true);
-  if (!loop) {
-    Error e = std::move(loop.error());
-    if (e.code == ENOENT || e.code == ENXIO) e.message += "; this machine has no loop devices (modprobe loop)";
-    return std::unexpected(std::move(e));
-  }
-  // The loop device stays attached while the mount uses it, and goes with it.
-  const std::string type = image_mount_type(fs_type);
-  if (auto st = mount_fs(loop->path(), kLower, type, MS_RDONLY | kSafe, no_replay_data(type));
-      !st) {
-    if (st.error().code == ENODEV)
-      return fail(st.error().message + "; this kernel cannot mount " + type);
-    return st;
-  }
+  if (auto st = image::mount_read_only_at(image, fs_type, kLower, kSafe); !st)
+    return std::unexpected(image::explain_mount_error(std::move(st.error()), "mounting an image"));
   // The overlay's root takes the upper layer's owner and mode: the image's.
   struct stat st {};
   if (::stat(kLower.c_str(), &st) < 0) return fail_errno("stat the image's root");

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "stage/inspect.h"
+#include "image/open.h"
 #include "system/fd.h"
 #include "try/init.h"
 #include "try/rootfs.h"
@@ -132,9 +132,9 @@ class BlockedSignals {
 }  // namespace
 
 Result<int> run(const Request& request) {
-  auto image = stage::open_image(request.image);
+  auto image = image::open_image(AT_FDCWD, request.image, O_RDONLY, image::Symlink::kFollow);
   if (!image) return std::unexpected(image.error());
-  auto fs_type = stage::probe_image(*image, request.image);
+  auto fs_type = image::probe_image(*image, request.image);
   if (!fs_type) return std::unexpected(fs_type.error());
   auto report = make_pipe();
   if (!report) return std::unexpected(report.error());
