@@ -16,14 +16,20 @@ namespace imgroot::init {
 
 namespace {
 
+// How every "booting anyway" ends.
+constexpr const char* kMayNotMatch = "booting anyway; this kernel may not match the image's modules";
+
 Result<Fd> open_state_dir(int hostpart) {
   if (::mkdirat(hostpart, host_files::kStateDir, 0755) < 0 && errno != EEXIST)
     return fail_errno(std::string("create ") + host_files::kStateDir + "/");
   return Fd::open_at(hostpart, host_files::kStateDir, O_RDONLY | O_DIRECTORY);
 }
 
-Result<bool> marker_exists(int hostpart) {
-  return exists_at(hostpart, std::string(host_files::kStateDir) + "/" + host_files::kMismatchMarker);
+// An error reading it counts as no marker: the reboot is then made (again).
+bool marker_exists(int hostpart) {
+  auto marked =
+      exists_at(hostpart, std::string(host_files::kStateDir) + "/" + host_files::kMismatchMarker);
+  return marked && *marked;
 }
 
 void remove_marker(int hostpart) {
@@ -40,37 +46,12 @@ Status leave_marker(int hostpart, const std::string& why) {
   return fsync_fd(hostpart, "host partition directory");
 }
 
-}  // namespace
-
-void cross_check_kernel(int hostpart, const BootConfig& config, const std::string& chosen) {
-  // No imgroot.image=: the kernel did not come from an image; nothing to check.
-  if (!config.image) return;
-  if (*config.image == chosen) {
-    auto marked = marker_exists(hostpart);
-    if (marked && *marked) {
-      info("after the reboot GRUB loaded the kernel of " + chosen + ", as the rules choose");
-      remove_marker(hostpart);
-    }
-    return;
-  }
-  reboot_once_for_kernel(hostpart, "GRUB loaded the kernel of " + *config.image +
-                                       " but the rules choose " +
-                                       (chosen.empty() ? "no image" : chosen));
-}
-
-void reboot_once_for_kernel(int hostpart, const std::string& why) {
-  auto marked = marker_exists(hostpart);
-  if (marked && *marked) {
-    error(why + ", again after rebooting for it: booting anyway; this kernel may not match "
-                "the image's modules");
-    remove_marker(hostpart);
-    return;
-  }
+void reboot_for_kernel(int hostpart, const std::string& why) {
   warn(why + ": rebooting once so that GRUB loads the kernel of the image that boots");
   if (auto st = leave_marker(hostpart, why); !st) {
     // Without the marker the next boot could not tell it rebooted already.
     error("cannot record the reboot (" + st.error().message +
-          "): booting anyway; this kernel may not match the image's modules");
+          "): " + kMayNotMatch);
     return;
   }
   // GRUB does not replay the journal: the renames must be in their home
@@ -78,8 +59,52 @@ void reboot_once_for_kernel(int hostpart, const std::string& why) {
   if (auto st = checkpoint_filesystem(hostpart); !st) warn(st.error().message);
   ::sync();
   ::reboot(RB_AUTOBOOT);
-  error("reboot: " + std::string(std::strerror(errno)) +
-        ": booting anyway; this kernel may not match the image's modules");
+  error("reboot: " + std::string(std::strerror(errno)) + ": " + kMayNotMatch);
+}
+
+void carry_out(int hostpart, const KernelDecision& decision) {
+  switch (decision.step) {
+    case KernelStep::kBootOn:
+      return;
+    case KernelStep::kForgetMarker:
+      info(decision.why);
+      return remove_marker(hostpart);
+    case KernelStep::kBootAnyway:
+      error(decision.why + ", again after rebooting for it: " + kMayNotMatch);
+      return remove_marker(hostpart);
+    case KernelStep::kRebootOnce:
+      return reboot_for_kernel(hostpart, decision.why);
+  }
+}
+
+}  // namespace
+
+KernelDecision decide_kernel_check(const std::optional<std::string>& grub_image,
+                                   const std::string& chosen, bool marker_present) {
+  // No imgroot.image=: the kernel did not come from an image; nothing to check.
+  if (!grub_image) return {};
+  if (*grub_image == chosen) {
+    if (!marker_present) return {};
+    return {KernelStep::kForgetMarker,
+            "after the reboot GRUB loaded the kernel of " + chosen + ", as the rules choose"};
+  }
+  return decide_reboot_once("GRUB loaded the kernel of " + *grub_image + " but the rules choose " +
+                                (chosen.empty() ? "no image" : chosen),
+                            marker_present);
+}
+
+KernelDecision decide_reboot_once(const std::string& why, bool marker_present) {
+  return {marker_present ? KernelStep::kBootAnyway : KernelStep::kRebootOnce, why};
+}
+
+void cross_check_kernel(int hostpart, const BootConfig& config, const std::string& chosen) {
+  // The marker is looked at only when GRUB named an image.
+  const bool marked = config.image && marker_exists(hostpart);
+  carry_out(hostpart, decide_kernel_check(config.image, chosen, marked));
+}
+
+void reboot_once_for_kernel(int hostpart, const std::string& why) {
+  carry_out(hostpart, decide_reboot_once(why, marker_exists(hostpart)));
 }
 
 }  // namespace imgroot::init

@@ -5,11 +5,36 @@
 // entry), the kernel may lack the image's modules.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "boot/cmdline.h"
 
 namespace imgroot::init {
+
+// What the cross-check does about the running kernel; the decision is made
+// from plain values (decide_*), the I/O follows it.
+enum class KernelStep {
+  kBootOn,        // nothing to do: no imgroot.image=, or a match and no marker
+  kForgetMarker,  // a match after the reboot for it: say so (why), remove the marker
+  kRebootOnce,    // a mismatch, the first time: leave the marker, checkpoint, reboot
+  kBootAnyway,    // a mismatch again after that reboot: say so loudly, remove the marker
+};
+
+struct KernelDecision {
+  KernelStep step = KernelStep::kBootOn;
+  std::string why;  // the mismatch, or the match after the reboot; empty for kBootOn
+};
+
+// 'grub_image' is imgroot.image= (the file GRUB loaded the kernel of; none
+// when the kernel came from no image), 'chosen' the file the rules picked
+// (empty: none), 'marker_present' whether a reboot for a mismatch was made
+// already (only asked when there is a grub_image).
+KernelDecision decide_kernel_check(const std::optional<std::string>& grub_image,
+                                   const std::string& chosen, bool marker_present);
+
+// A mismatch ('why'): reboot once, or, with the marker already there, boot anyway.
+KernelDecision decide_reboot_once(const std::string& why, bool marker_present);
 
 // After the rotation ('chosen' is the file the rules picked). On a mismatch,
 // the first time: leave the marker, checkpoint the host partition (so GRUB

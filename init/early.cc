@@ -32,11 +32,13 @@ Status mount_api_filesystems() {
   return {};
 }
 
+std::vector<std::string> module_paths(std::string_view list) { return split_cmdline(list); }
+
 ModulesLoaded load_modules(const std::string& list_path, void (*on_failure)(const Error&)) {
   ModulesLoaded result;
   auto list = read_file(list_path);
   if (!list) return result;
-  for (const auto& path : split_cmdline(*list)) {
+  for (const auto& path : module_paths(*list)) {
     auto fd = Fd::open(path, O_RDONLY);
     if (!fd) {
       ++result.failed;

@@ -22,6 +22,7 @@
 #include "boot/rotation.h"
 #include "cross_check.h"
 #include "early.h"
+#include "fall_back.h"
 #include "hostpart.h"
 #include "image/bootable.h"
 #include "image/open.h"
@@ -111,14 +112,6 @@ rotation::ImageCheck image_check(const BootConfig& config, std::vector<LoopDevic
   };
 }
 
-void log_outcome(const rotation::Outcome& outcome) {
-  for (const auto& line : outcome.ignored) warn(line);
-  for (const auto& step : outcome.steps) info("rotation: " + step);
-  if (outcome.dropped_stale_flag)
-    warn(std::string("a revert was requested but there is no ") + host_files::kOld +
-         "; booting " + host_files::kCurrent);
-}
-
 // Mount the current image at 'target', or give up on it and fall back to
 // the old one until one can be mounted or none is left. The loop devices of
 // the images given up stay attached in 'given_up' (unmounted) until the
@@ -130,21 +123,12 @@ Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
   for (int fallen_back = 0;; ++fallen_back) {
     auto root = mount_usable(hostpart, host_files::kCurrent, config, target, given_up);
     if (root) return root;
-    // Each fall-back gives up one image, but the last resort swaps the
-    // current and the broken image: bounded, so two images that cannot be
-    // mounted are not swapped forever.
-    if (fallen_back == rotation::kMaxFallBacks)
-      return fail("no image on the host partition can be mounted");
+    if (!may_fall_back(fallen_back)) return fail("no image on the host partition can be mounted");
     auto fallen = rotation::fall_back(hostpart, nullptr, image_check(config, given_up));
     if (!fallen) return std::unexpected(std::move(fallen.error()).context("fall back"));
-    for (const auto& line : fallen->ignored) warn(line);
-    for (const auto& step : fallen->steps) info("fall back: " + step);
+    log_all(fall_back_log(*fallen));
     if (auto st = checkpoint_filesystem(hostpart); !st) warn(st.error().message);
-    // The kernel that runs came with the image just given up; the image
-    // that boots now has its own, with the modules its root expects.
-    if (config.image)
-      reboot_once_for_kernel(hostpart, "the kernel of " + *config.image +
-                                           " runs, but its image cannot be booted");
+    if (auto why = kernel_left_behind(config.image)) reboot_once_for_kernel(hostpart, *why);
   }
 }
 
@@ -193,7 +177,7 @@ Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir
   std::vector<LoopDevice> given_up;  // loop devices kept until the switch
   auto outcome = rotation::rotate_at_boot(hostpart->get(), config, image_check(config, given_up));
   if (!outcome) return std::unexpected(outcome.error());
-  log_outcome(*outcome);
+  log_all(rotation_log(*outcome));
   // GRUB reads the disk without replaying the journal: make the renames
   // visible to it before anything else can go wrong. (Without renames there
   // is nothing GRUB needs, and a checkpoint costs a journal commit.)

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ranges>
 #include <vector>
 
 #include "base/layout.h"
@@ -29,34 +30,28 @@ using run_paths::kShutdownRoot;
 // same path it had in the old root, now in the shutdown root.
 using root_paths::kHostpart;
 
-bool is_at_or_below(const std::string& path, const std::string& top) {
-  return path == top || (path.size() > top.size() && path.starts_with(top) && path[top.size()] == '/');
-}
-
-// Unmount every mount at or below 'top', the last mounted first. A busy one
+// Unmount every mount at or below 'top' in unmount_order(). A busy one
 // gets another chance once the others are gone (an overlay's layers, a loop
 // device letting go of its file), with a short pause when a whole pass made
 // no progress. What cannot be unmounted is remounted read-only, so that at
 // least its journal is clean. True when nothing is left.
 bool unmount_tree(const std::string& top) {
-  constexpr int kPasses = 30;
   std::vector<std::string> left;
-  for (int pass = 0; pass < kPasses; ++pass) {
+  for (int pass = 0; pass < kUnmountPasses; ++pass) {
     auto points = read_mount_points();
     if (!points) {
       warn("shutdown: " + points.error().message);
       return false;
     }
-    left.clear();
-    for (const auto& p : *points)
-      if (is_at_or_below(p, top)) left.push_back(p);
+    left = unmount_order(*points, top);
     if (left.empty()) return true;
     bool progress = false;
-    for (auto it = left.rbegin(); it != left.rend(); ++it)
-      if (::umount2(it->c_str(), 0) == 0) progress = true;
+    for (const auto& p : left)
+      if (::umount2(p.c_str(), 0) == 0) progress = true;
     if (!progress) ::usleep(100 * 1000);
   }
-  for (const auto& p : left) {
+  // The last try, in the order they were mounted.
+  for (const auto& p : left | std::views::reverse) {
     const int unmount_errno = ::umount2(p.c_str(), 0) < 0 ? errno : 0;
     if (unmount_errno == 0) continue;
     const bool read_only =
@@ -93,6 +88,18 @@ int reboot_command(const std::string& verb) {
 }
 
 }  // namespace
+
+bool is_at_or_below(const std::string& path, const std::string& top) {
+  return path == top || (path.size() > top.size() && path.starts_with(top) && path[top.size()] == '/');
+}
+
+std::vector<std::string> unmount_order(const std::vector<std::string>& mount_points,
+                                       const std::string& top) {
+  std::vector<std::string> order;
+  for (auto it = mount_points.rbegin(); it != mount_points.rend(); ++it)
+    if (is_at_or_below(*it, top)) order.push_back(*it);
+  return order;
+}
 
 void install_shutdown_program() {
   const std::string consequence =

@@ -11,8 +11,25 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace imgroot::init {
+
+// Whether 'path' is 'top' or lies below it (a path component boundary:
+// /hostpart2 is not below /hostpart).
+bool is_at_or_below(const std::string& path, const std::string& top);
+
+// Which of 'mount_points' (in the order they were mounted, as mountinfo
+// lists them) to unmount to take the tree at 'top' apart, and in which
+// order: those at or below 'top', the last mounted first, 'top' itself
+// after everything mounted over or below it. A path mounted twice comes
+// twice.
+std::vector<std::string> unmount_order(const std::vector<std::string>& mount_points,
+                                       const std::string& top);
+
+// How often shut_down() goes over what is left before it gives up on
+// unmounting and remounts the rest read-only.
+inline constexpr int kUnmountPasses = 30;
 
 // Before switching root: copy this program to /run/initramfs/shutdown (and
 // make /run/initramfs/oldroot) so that systemd-shutdown hands over to it.
