@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include "grub/esp.h"
 #include "system/file.h"
 
 namespace imgroot::cli {
@@ -14,17 +15,11 @@ void add_esp_option(po::options_description& options) {
 
 bool esp_given(const po::variables_map& vars) { return vars.count("esp") > 0; }
 
-Result<std::optional<grub::Esp>> open_esp_option(const po::variables_map& vars) {
-  if (esp_given(vars)) {
-    auto esp = grub::open_esp(vars["esp"].as<std::string>());
-    if (!esp) return std::unexpected(esp.error());
-    return std::optional<grub::Esp>(std::move(*esp));
-  }
+std::optional<std::string> esp_option(const po::variables_map& vars) {
+  if (esp_given(vars)) return vars["esp"].as<std::string>();
   auto grub_dir = exists_at(AT_FDCWD, std::string(grub::kDefaultEsp) + "/" + grub::kGrubDir);
-  if (!grub_dir || !*grub_dir) return std::optional<grub::Esp>();
-  auto esp = grub::open_esp(grub::kDefaultEsp);
-  if (!esp) return std::unexpected(esp.error());
-  return std::optional<grub::Esp>(std::move(*esp));
+  if (!grub_dir || !*grub_dir) return std::nullopt;
+  return std::string(grub::kDefaultEsp);
 }
 
 }  // namespace imgroot::cli

@@ -3,9 +3,9 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "cli.h"
-#include "grub/esp.h"
 
 namespace imgroot::cli {
 
@@ -14,10 +14,11 @@ void add_esp_option(po::options_description& options);
 // Whether --esp was given.
 bool esp_given(const po::variables_map& vars);
 
-// The partition --esp names (an error when it has no grub/ folder), else
-// the default /boot/loader when it has one; nullopt when there is no
+// The EFI-BOOT partition to keep grubenv in: the folder --esp names (whether
+// or not it has a grub/ folder: opening it says what is wrong), else the
+// default /boot/loader when it has a grub/ folder; nullopt when there is no
 // --esp and nothing at the default: not an error for verbs that only keep
-// grubenv in step, which say so.
-Result<std::optional<grub::Esp>> open_esp_option(const po::variables_map& vars);
+// grubenv in step (state/boot_trial.h), which say so.
+std::optional<std::string> esp_option(const po::variables_map& vars);
 
 }  // namespace imgroot::cli

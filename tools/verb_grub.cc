@@ -6,6 +6,7 @@
 
 #include "esp_option.h"
 #include "grub/config.h"
+#include "grub/esp.h"
 #include "grub_settings.h"
 #include "system/fd.h"
 #include "system/file.h"

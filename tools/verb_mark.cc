@@ -2,42 +2,24 @@
 // The two verbs differ only in the verdict, so they share this file.
 #include <iostream>
 
-#include "base/layout.h"
-#include "boot_trial.h"
 #include "esp_option.h"
+#include "grub/esp.h"
 #include "host_lock.h"
 #include "hostpart_option.h"
-#include "state/assessment.h"
-#include "system/file.h"
+#include "state/boot_trial.h"
 #include "verbs.h"
 
 namespace imgroot::cli {
 
 namespace {
 
-// The verdict's say on GRUB's boot trial. With no image staged, the image on
-// trial is the running one: good ends the trial, bad uses up its tries so
-// the next boot goes back. A staged image's trial is left alone. grubenv
-// is written before the state file: a crash in between leaves an
-// unassessed image without a trial, never a good one GRUB would revert.
-// Returns what to tell the user once the verdict is recorded. Called under
-// the host partition's lock: no stage publishes between the check for a
-// staged image and the grubenv write.
-Result<std::string> settle_trial(const po::variables_map& vars, int hostpart,
-                                 state::Assessment verdict) {
-  auto staged = exists_at(hostpart, host_files::kNew);
-  if (!staged) return std::unexpected(staged.error());
-  if (*staged) return std::string();
-  auto trial = update_trial(vars, [verdict](grub::Env& env) -> Status {
-    if (verdict == state::Assessment::kGood) grub::end_trial(env);
-    else grub::exhaust_trial(env);
-    return {};
-  });
-  if (!trial) return std::unexpected(std::move(trial.error()).context("boot trial"));
-  if (!*trial)
+// What to tell the user about GRUB's boot trial once the verdict is recorded.
+std::string trial_note(const state::Verdict& done, state::Assessment verdict) {
+  if (done.staged_trial_left) return std::string();
+  if (!done.trial)
     return std::string("note: no EFI-BOOT partition at ") + grub::kDefaultEsp +
            " (--esp DIR): GRUB's boot trial, if any, is unchanged";
-  if (verdict == state::Assessment::kBad && (*trial)->phase == grub::Phase::kCounting)
+  if (verdict == state::Assessment::kBad && done.trial->phase == grub::Phase::kCounting)
     return std::string("the image was on trial: the next boot goes back to the image before it");
   return std::string();
 }
@@ -64,12 +46,11 @@ int run_mark(const std::string& verb, state::Assessment verdict,
   if (!hostpart) return report(std::move(hostpart.error()).context(verb));
   auto lock = lock_hostpart(*hostpart);
   if (!lock) return report(std::move(lock.error()).context(verb));
-  auto settled = settle_trial(parsed.vars, hostpart->dir.get(), verdict);
-  if (!settled) return report(std::move(settled.error()).context(verb));
-  auto marked = state::mark_image(*hostpart, state::SystemPaths{}, verdict);
-  if (!marked) return report(std::move(marked.error()).context(verb));
-  std::cout << "marked " << *marked << " " << state::assessment_name(verdict) << "\n";
-  if (!settled->empty()) std::cout << *settled << "\n";
+  auto done = state::record_verdict(*hostpart, state::SystemPaths{}, esp_option(parsed.vars),
+                                    verdict);
+  if (!done) return report(std::move(done.error()).context(verb));
+  std::cout << "marked " << done->image << " " << state::assessment_name(verdict) << "\n";
+  if (auto note = trial_note(*done, verdict); !note.empty()) std::cout << note << "\n";
   return kExitOk;
 }
 

@@ -1,11 +1,10 @@
 // imgroot revert [--unstage] | --cancel: the system-revert flag.
 #include <iostream>
 
-#include "boot_trial.h"
 #include "esp_option.h"
 #include "host_lock.h"
 #include "hostpart_option.h"
-#include "state/revert.h"
+#include "state/boot_trial.h"
 #include "verbs.h"
 
 namespace imgroot::cli {
@@ -53,18 +52,11 @@ int run_revert(const std::vector<std::string>& args) {
   }
   state::RevertRequest request;
   request.unstage = vars["unstage"].as<bool>();
-  if (auto st = state::request_revert(hostpart->dir.get(), request); !st)
-    return report(std::move(st.error()).context("revert"));
+  auto done = state::revert_ending_trial(hostpart->dir.get(), request, esp_option(vars));
+  if (!done) return report(std::move(done.error()).context("revert"));
   std::cout << "the next boot goes back to hn-root-old.img; the current image will be kept as "
                "hn-root-broken.img\n";
-  auto trial = update_trial(vars, [](grub::Env& env) -> Status {
-    grub::end_trial(env);
-    return {};
-  });
-  if (!trial)
-    return report(std::move(trial.error())
-                      .context("revert: the revert is pending, but the boot trial could not be "
-                               "ended"));
+  if (!done->trial_ended) return report(std::move(done->trial_ended.error()).context("revert"));
   return kExitOk;
 }
 

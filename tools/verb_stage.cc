@@ -3,12 +3,13 @@
 #include <optional>
 
 #include "base/bytes.h"
-#include "boot_trial.h"
 #include "esp_option.h"
+#include "grub/esp.h"
 #include "host_lock.h"
 #include "hostpart_option.h"
 #include "progress.h"
 #include "stage/stage.h"
+#include "state/boot_trial.h"
 #include "stop_signals.h"
 #include "verbs.h"
 
@@ -37,18 +38,10 @@ const char* kDescription =
     "/boot/loader); without that partition the image is staged without a trial.\n"
     "--tries 0 stages it without a trial.";
 
-// After staging: the image is on trial for 'tries' boots (0: no trial, and
-// none left over from an image before it). The image comes first: a crash
-// in between leaves it staged without a trial, never a trial that GRUB
-// would count against the current image.
-int start_boot_trial(const po::variables_map& vars, int tries, const std::string& what) {
-  auto trial = update_trial(vars, [tries](grub::Env& env) -> Status {
-    if (tries == 0) {
-      grub::end_trial(env);
-      return {};
-    }
-    return grub::start_trial(env, tries);
-  });
+// After staging: the image is on trial for 'tries' boots (state/boot_trial.h
+// has why the image comes first).
+int put_on_trial(const std::optional<std::string>& esp, int tries, const std::string& what) {
+  auto trial = state::start_boot_trial(esp, tries);
   if (!trial)
     return report(std::move(trial.error())
                       .context(what + ": the image is staged, but its boot trial could not be "
@@ -107,7 +100,10 @@ int run_stage(const std::vector<std::string>& args) {
   auto hostpart = open_hostpart(vars);
   if (!hostpart) return report(std::move(hostpart.error()).context(what));
   // A wrong --esp is found before the copy, not after it.
-  if (auto esp = open_esp_option(vars); !esp) return report(std::move(esp.error()).context(what));
+  const auto esp = esp_option(vars);
+  if (esp)
+    if (auto opened = grub::open_esp(*esp); !opened)
+      return report(std::move(opened.error()).context(what));
 
   const auto* stop_requested = catch_stop_signals();
   // Taken once the copy is done, held until the trial is started: no other
@@ -143,7 +139,7 @@ int run_stage(const std::vector<std::string>& args) {
   else
     std::cout << "sha256 " << staged.copy.sha256 << "\n";
   std::cout << "the next boot makes it the current image\n";
-  return start_boot_trial(vars, tries, what);
+  return put_on_trial(esp, tries, what);
 }
 
 }  // namespace imgroot::cli

@@ -1,10 +1,10 @@
 // imgroot status [--json]: what booted, what is staged, what the next boot does.
 #include <iostream>
 
-#include "boot_trial.h"
 #include "esp_option.h"
 #include "hostpart_option.h"
 #include "stage/stage.h"
+#include "state/boot_trial.h"
 #include "state/status.h"
 #include "verbs.h"
 
@@ -43,7 +43,7 @@ int run_status(const std::vector<std::string>& args) {
   if (!status) return report(std::move(status.error()).context("status"));
   status->removed_stale_partial = removed && *removed;
   // An unreadable grubenv makes the trial unknown, not the status fail.
-  if (auto trial = read_trial(parsed.vars))
+  if (auto trial = state::read_boot_trial(esp_option(parsed.vars)))
     status->trial = *trial;
   else
     status->trial_note = trial.error().message;

@@ -2,6 +2,7 @@
 // mark-good, mark-bad, revert and status (offline, with --hostpart and --esp).
 #include <catch2/catch.hpp>
 
+#include "base/layout.h"
 #include "grub/env.h"
 #include "grub/trial.h"
 #include "stage_support.h"
@@ -30,6 +31,13 @@ struct Offline {
   }
   Ran stage(const std::string& extra = "") {
     return imgroot_cli("stage --no-inspect" + opts + extra + " " + shell_quote(image));
+  }
+  // What the next boot's rotation does with the staged image: it becomes
+  // the current one, on trial.
+  void boot_staged() const {
+    using namespace host_files;
+    std::filesystem::rename(hp + "/" + kCurrent, hp + "/" + kOld);
+    std::filesystem::rename(hp + "/" + kNew, hp + "/" + kCurrent);
   }
 };
 
@@ -105,9 +113,7 @@ TEST_CASE("mark-good ends the trial of the running image, not of a staged one", 
   auto staged = imgroot_cli("mark-good" + o.opts);
   REQUIRE(staged.status == 0);
   CHECK(o.trial().phase == grub::Phase::kCounting);  // the trial is the staged image's
-  // The boot rotated the staged image into place.
-  std::filesystem::rename(o.hp + "/hn-root.img", o.hp + "/hn-root-old.img");
-  std::filesystem::rename(o.hp + "/hn-root-new.img", o.hp + "/hn-root.img");
+  o.boot_staged();
   auto good = imgroot_cli("mark-good" + o.opts);
   INFO(good.output);
   REQUIRE(good.status == 0);
@@ -118,8 +124,7 @@ TEST_CASE("mark-good ends the trial of the running image, not of a staged one", 
 TEST_CASE("mark-bad during a trial uses up its tries", "[grub][cli]") {
   Offline o;
   REQUIRE(o.stage().status == 0);
-  std::filesystem::rename(o.hp + "/hn-root.img", o.hp + "/hn-root-old.img");
-  std::filesystem::rename(o.hp + "/hn-root-new.img", o.hp + "/hn-root.img");
+  o.boot_staged();
   auto bad = imgroot_cli("mark-bad" + o.opts);
   REQUIRE(bad.status == 0);
   CHECK_THAT(bad.output, Catch::Contains("the next boot goes back"));
@@ -129,8 +134,7 @@ TEST_CASE("mark-bad during a trial uses up its tries", "[grub][cli]") {
 TEST_CASE("revert ends the trial of the image it goes back from", "[grub][cli]") {
   Offline o;
   REQUIRE(o.stage().status == 0);
-  std::filesystem::rename(o.hp + "/hn-root.img", o.hp + "/hn-root-old.img");
-  std::filesystem::rename(o.hp + "/hn-root-new.img", o.hp + "/hn-root.img");
+  o.boot_staged();
   auto r = imgroot_cli("revert" + o.opts);
   INFO(r.output);
   // Checkpointing needs root; the flag and grubenv are written either way.

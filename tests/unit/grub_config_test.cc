@@ -11,9 +11,11 @@
 #include "base/layout.h"
 #include "boot/rotation.h"
 #include "grub/config.h"
+#include "grub/esp.h"
 #include "grub/trial.h"
 #include "grub_sim.h"
 #include "stage_support.h"
+#include "state/boot_trial.h"
 #include "system/fd.h"
 #include "system/file.h"
 
@@ -49,27 +51,74 @@ enum class Reach {
 };
 
 // A node: a host partition directory whose images are files holding a
-// letter, EFI-BOOT's grubenv, and GRUB running the generated script.
+// letter, an EFI-BOOT folder with grub/grubenv, and GRUB running the
+// generated script. What the CLI does to the boot trial (stage, mark-good,
+// mark-bad, revert) is the library's own code (state/boot_trial.h).
 class Node {
  public:
-  Node() : sim_(script()), dir_(Fd::open_dir(tmp_.path()).value()) {}
+  Node() : Node(std::filesystem::temp_directory_path()) {}
   explicit Node(const std::filesystem::path& base)
-      : tmp_(base), sim_(script()), dir_(Fd::open_dir(tmp_.path()).value()) {}
+      : tmp_(base), hostpart_(make_dir(tmp_ / "hp")), esp_path_(tmp_ / "esp"),
+        sim_(script()) {
+    std::filesystem::create_directories(esp_path_ + "/" + grub::kGrubDir);
+    esp_ = grub::open_esp(esp_path_).value();
+    REQUIRE(grub::ensure_grubenv(esp_));  // as `imgroot grub` and provision leave it
+    paths_.cmdline = paths_.mountinfo = tmp_ / "none";  // offline: nothing booted from it
+  }
 
   void put(const char* name, const std::string& letter) {
-    REQUIRE(write_file_atomic_at(dir_.get(), name, letter));
+    REQUIRE(write_file_atomic_at(dir(), name, letter));
   }
-  int dir() const { return dir_.get(); }
+  void put(std::initializer_list<std::pair<const char*, std::string>> files) {
+    for (const auto& [name, letter] : files) put(name, letter);
+  }
+  // The files the bits of 'mask' name: 1 hn-root.img (C), 2 hn-root-new.img
+  // (N), 4 hn-root-old.img (O), 8 system-revert.
+  void put_mask(int mask) {
+    if (mask & 1) put(kCurrent, "C");
+    if (mask & 2) put(kNew, "N");
+    if (mask & 4) put(kOld, "O");
+    if (mask & 8) put(kRevertFlag, "");
+  }
+  int dir() const { return hostpart_.dir.get(); }
   std::string content(const char* name) const {
-    auto text = read_file_at(dir_.get(), name);
+    auto text = read_file_at(dir(), name);
     return text ? *text : "";
   }
-  bool has(const char* name) const { return exists_at(dir_.get(), name).value(); }
+  bool has(const char* name) const { return exists_at(dir(), name).value(); }
 
-  grub::Env env;
-  bool env_file = true;
   bool env_writable = true;
   std::set<std::string> unloadable;
+
+  // `imgroot stage --tries N`, once the image is in place as hn-root-new.img.
+  void stage_trial(int tries) { REQUIRE(state::start_boot_trial(esp_path_, tries)); }
+  // `imgroot mark-good` or `mark-bad` on the running node.
+  state::Verdict mark(state::Assessment verdict) {
+    auto done = state::record_verdict(hostpart_, paths_, esp_path_, verdict);
+    REQUIRE(done);
+    return *done;
+  }
+  // `imgroot revert`.
+  state::Reverted revert() {
+    auto done = state::revert_ending_trial(dir(), {}, esp_path_);
+    REQUIRE(done);
+    return std::move(*done);
+  }
+  // The verdict imgroot/state.json holds for the image under 'name'.
+  state::Assessment assessment(const char* name) const {
+    auto st = stat_at(dir(), name).value();
+    REQUIRE(st);
+    const auto* record = state::load_state(dir()).value().find(*st);
+    return record ? record->assessment : state::Assessment::kNone;
+  }
+
+  // grubenv as someone else leaves it: a variable set by hand, or no file.
+  void set_env(const char* name, const std::string& value) {
+    grub::Env env = grub::load_grubenv(esp_).value();
+    env.set(name, value);
+    REQUIRE(grub::save_grubenv(esp_, env));
+  }
+  void remove_grubenv() { REQUIRE(remove_at(esp_.grub_dir.get(), grub::kEnvFile)); }
 
   struct Result {
     GrubSim::Boot grub;
@@ -86,24 +135,27 @@ class Node {
     Result r;
     // GRUB's `-f`: the name exists, through a symlink too, and is no directory.
     sim_.files.clear();
-    const auto names = list_dir(dir_.get()).value();
+    const auto names = list_dir(dir()).value();
     for (const auto& name : names) {
       struct stat st {};
-      if (::fstatat(dir_.get(), name.c_str(), &st, 0) == 0 && !S_ISDIR(st.st_mode))
+      if (::fstatat(dir(), name.c_str(), &st, 0) == 0 && !S_ISDIR(st.st_mode))
         sim_.files.insert(name);
     }
-    sim_.grubenv = env_file ? std::optional<grub::Env>(env) : std::nullopt;
+    std::optional<grub::Env> before;
+    if (exists_at(esp_.grub_dir.get(), grub::kEnvFile).value())
+      before = grub::load_grubenv(esp_).value();
+    sim_.grubenv = before;
     sim_.grubenv_writable = env_writable;
     sim_.unloadable = unloadable;
     r.grub = sim_.boot(entry);
     // What GRUB saved is what is on disk: through the real block format.
-    if (sim_.grubenv) env = grub::parse_env(grub::format_env(*sim_.grubenv).value()).value();
+    if (sim_.grubenv != before) REQUIRE(grub::save_grubenv(esp_, *sim_.grubenv));
     if (r.grub.image.empty()) return r;
     r.kernel = content(r.grub.image.c_str());
     if (reach == Reach::kKernelDies) return r;
 
     const BootConfig config = parse_cmdline(r.grub.cmdline()).config;
-    auto outcome = rot::rotate_at_boot(dir_.get(), config, holds_filesystem, cut);
+    auto outcome = rot::rotate_at_boot(dir(), config, holds_filesystem, cut);
     if (!outcome) return r;  // the power failed in the middle
     r.agreed = config.image && *config.image == outcome->chosen;
     r.outcome_action = outcome->action;
@@ -111,7 +163,7 @@ class Node {
     return r;
   }
 
-  grub::Trial trial() const { return grub::read_trial(env); }
+  grub::Trial trial() const { return state::read_boot_trial(esp_path_).value().value(); }
   const GrubSim& sim() const { return sim_; }
 
   // The letters of every image file.
@@ -123,17 +175,35 @@ class Node {
   }
 
  private:
+  static state::Hostpart make_dir(const std::string& path) {
+    std::filesystem::create_directories(path);
+    return state::Hostpart{path, Fd::open_dir(path).value()};
+  }
+
   TempDir tmp_;
+  state::Hostpart hostpart_;
+  std::string esp_path_;
+  grub::Esp esp_;
+  state::SystemPaths paths_;
   GrubSim sim_;
-  Fd dir_;
 };
+
+// GRUB loaded the kernel of the image holding 'letter', with each of 'args'
+// on the command line, and the init agreed and booted that image.
+void check_boots(const Node::Result& r, const std::string& letter,
+                 std::initializer_list<std::string> args) {
+  CHECK(r.kernel == letter);
+  for (const auto& arg : args) CHECK(has_arg(r.grub, arg));
+  CHECK(r.agreed);
+  CHECK(r.booted == letter);
+}
 
 // Stage B over A (A current, Z older) with a trial of 'tries'.
 void stage_b(Node& n, int tries, bool with_old = true) {
   n.put(kCurrent, "A");
   if (with_old) n.put(kOld, "Z");
   n.put(kNew, "B");
-  REQUIRE(grub::start_trial(n.env, tries));
+  n.stage_trial(tries);
 }
 
 }  // namespace
@@ -143,11 +213,8 @@ TEST_CASE("GRUB loads the file rotation::boot_choice chooses, for every combinat
   for (int mask = 0; mask < 16; ++mask) {
     for (bool on_trial : {false, true}) {
       Node n;
-      if (mask & 1) n.put(kCurrent, "C");
-      if (mask & 2) n.put(kNew, "N");
-      if (mask & 4) n.put(kOld, "O");
-      if (mask & 8) n.put(kRevertFlag, "");
-      if (on_trial) REQUIRE(grub::start_trial(n.env, 3));
+      n.put_mask(mask);
+      if (on_trial) n.stage_trial(3);
       auto want = rot::boot_choice(rot::read_state(n.dir()).value(), false);
       auto r = n.boot();
       INFO("files mask " << mask << (on_trial ? ", on trial" : ""));
@@ -185,12 +252,7 @@ TEST_CASE("a staged image is tried N times, then GRUB boots the old one with img
       CHECK(r.agreed);
       CHECK(n.trial().tries_left == tries - i);
     }
-    auto revert = n.boot();
-    CHECK(revert.kernel == "A");
-    CHECK(has_arg(revert.grub, "imgroot.image=hn-root-old.img"));
-    CHECK(has_arg(revert.grub, "imgroot.revert=1"));
-    CHECK(revert.booted == "A");
-    CHECK(revert.agreed);
+    check_boots(n.boot(), "A", {"imgroot.image=hn-root-old.img", "imgroot.revert=1"});
     CHECK(n.trial().phase == grub::Phase::kReverting);
     auto after = n.boot();
     CHECK(after.kernel == "A");
@@ -206,7 +268,9 @@ TEST_CASE("mark-good during the trial keeps the new image for good", "[grub][tri
   Node n;
   stage_b(n, 1);
   CHECK(n.boot().booted == "B");
-  grub::end_trial(n.env);  // what `imgroot mark-good` does to grubenv
+  auto done = n.mark(state::Assessment::kGood);
+  CHECK(done.image == kCurrent);
+  CHECK(n.assessment(kCurrent) == state::Assessment::kGood);
   for (int i = 0; i < 10; ++i) {
     auto r = n.boot();
     CHECK(r.kernel == "B");
@@ -219,10 +283,58 @@ TEST_CASE("mark-bad during the trial makes the next boot revert", "[grub][trial]
   Node n;
   stage_b(n, 3);
   CHECK(n.boot().booted == "B");
-  grub::exhaust_trial(n.env);  // what `imgroot mark-bad` does to grubenv
+  n.mark(state::Assessment::kBad);
   auto r = n.boot();
   CHECK(r.kernel == "A");
   CHECK(r.booted == "A");
+  CHECK(n.content(kBroken) == "B");
+}
+
+TEST_CASE("mark-good on the current image while another is staged leaves the staged image's trial",
+          "[grub][trial]") {
+  Node n;
+  stage_b(n, 2);
+  auto done = n.mark(state::Assessment::kGood);
+  CHECK(done.staged_trial_left);
+  CHECK(n.assessment(kCurrent) == state::Assessment::kGood);
+  CHECK(n.trial().tries_left == 2);
+  CHECK(n.boot().booted == "B");
+  CHECK(n.boot().booted == "B");
+  CHECK(n.boot().booted == "A");  // B used its two tries
+}
+
+TEST_CASE("revert during the trial ends it and the next boot goes back for good", "[grub][trial]") {
+  Node n;
+  stage_b(n, 3);
+  CHECK(n.boot().booted == "B");
+  REQUIRE(n.revert().trial_ended);
+  CHECK(n.trial().phase == grub::Phase::kNone);
+  auto r = n.boot();
+  CHECK(r.kernel == "A");
+  CHECK(r.booted == "A");
+  CHECK(r.agreed);
+  for (int i = 0; i < 5; ++i) CHECK(n.boot().booted == "A");
+  CHECK(n.content(kBroken) == "B");
+  CHECK(n.trial().phase == grub::Phase::kNone);
+}
+
+TEST_CASE("a crash between the revert flag and the end of the trial still reverts", "[grub][trial][crash]") {
+  Node n;
+  stage_b(n, 3);
+  CHECK(n.boot().booted == "B");
+  // The first step of `imgroot revert` only: the flag, not grubenv.
+  REQUIRE(state::request_revert(n.dir(), {}));
+  auto r = n.boot();
+  CHECK(r.kernel == "A");
+  CHECK(r.booted == "A");
+  CHECK(r.agreed);
+  // The trial left over counts A's boots; the revert left nothing older to
+  // go back to, so A keeps booting once they are used up.
+  CHECK(n.trial().phase == grub::Phase::kCounting);
+  CHECK_FALSE(n.has(kOld));
+  for (int i = 0; i < 5; ++i) CHECK(n.boot().booted == "A");
+  CHECK(n.content(kBroken) == "B");
+  CHECK(n.trial().phase == grub::Phase::kNone);
 }
 
 TEST_CASE("a staged image whose kernel never reaches the init is given up after N tries",
@@ -230,12 +342,7 @@ TEST_CASE("a staged image whose kernel never reaches the init is given up after 
   Node n;
   stage_b(n, 3);
   for (int i = 0; i < 3; ++i) CHECK(n.boot(Reach::kKernelDies).kernel == "B");
-  auto r = n.boot();
-  CHECK(r.kernel == "A");
-  CHECK(has_arg(r.grub, "imgroot.image=hn-root.img"));
-  CHECK(has_arg(r.grub, "imgroot.unstage=1"));
-  CHECK(r.booted == "A");
-  CHECK(r.agreed);
+  check_boots(n.boot(), "A", {"imgroot.image=hn-root.img", "imgroot.unstage=1"});
   CHECK(n.content(kBroken) == "B");
   CHECK(n.content(kOld) == "Z");  // the image before the current one is kept
   CHECK_FALSE(n.has(kNew));
@@ -266,9 +373,8 @@ TEST_CASE("a revert GRUB started is finished even if an image is staged by hand 
 TEST_CASE("a staged image on a partition without a current image is given up for the old one",
           "[grub][trial]") {
   Node n;
-  n.put(kOld, "Z");
-  n.put(kNew, "B");
-  REQUIRE(grub::start_trial(n.env, 1));
+  n.put({{kOld, "Z"}, {kNew, "B"}});
+  n.stage_trial(1);
   CHECK(n.boot(Reach::kKernelDies).kernel == "B");
   auto r = n.boot();
   CHECK(r.kernel == "Z");
@@ -313,11 +419,8 @@ TEST_CASE("a power cut in any boot never runs the image on trial more than N tim
 TEST_CASE("a revert asked for with system-revert goes first and the staged image's trial waits",
           "[grub][trial]") {
   Node n;
-  n.put(kCurrent, "X");
-  n.put(kOld, "A");
-  n.put(kNew, "B");
-  n.put(kRevertFlag, "");
-  REQUIRE(grub::start_trial(n.env, 2));
+  n.put({{kCurrent, "X"}, {kOld, "A"}, {kNew, "B"}, {kRevertFlag, ""}});
+  n.stage_trial(2);
   auto first = n.boot();
   CHECK(first.kernel == "A");
   CHECK(first.booted == "A");
@@ -346,7 +449,7 @@ TEST_CASE("when grubenv cannot be written, the image on trial is not booted unco
 TEST_CASE("without grubenv there is no trial and the staged image boots", "[grub][trial]") {
   Node n;
   stage_b(n, 3);
-  n.env_file = false;
+  n.remove_grubenv();
   auto r = n.boot();
   CHECK(r.kernel == "B");
   CHECK(r.booted == "B");
@@ -355,7 +458,7 @@ TEST_CASE("without grubenv there is no trial and the staged image boots", "[grub
 TEST_CASE("a counter GRUB cannot count down gives the image up at once", "[grub][trial]") {
   Node n;
   stage_b(n, 3);
-  n.env.set(grub::kTriesVar, "x");
+  n.set_env(grub::kTriesVar, "x");
   auto r = n.boot();
   CHECK(r.kernel == "A");
   CHECK(has_arg(r.grub, "imgroot.unstage=1"));
@@ -364,16 +467,11 @@ TEST_CASE("a counter GRUB cannot count down gives the image up at once", "[grub]
 TEST_CASE("when GRUB cannot load the chosen kernel the same entry gives that image up and boots the next",
           "[grub]") {
   Node n;
-  n.put(kCurrent, "A");
-  n.put(kNew, "B");
+  n.put({{kCurrent, "A"}, {kNew, "B"}});
   n.unloadable = {kNew};
   auto r = n.boot();
   CHECK(r.grub.entry == "imgroot");
-  CHECK(r.kernel == "A");
-  CHECK(has_arg(r.grub, "imgroot.unstage=1"));
-  CHECK(has_arg(r.grub, "imgroot.broken=hn-root-new.img"));
-  CHECK(r.agreed);
-  CHECK(r.booted == "A");
+  check_boots(r, "A", {"imgroot.unstage=1", "imgroot.broken=hn-root-new.img"});
   CHECK(n.content(kBroken) == "B");
   CHECK(n.trial().phase == grub::Phase::kDiscarding);
   n.unloadable.clear();
@@ -381,28 +479,16 @@ TEST_CASE("when GRUB cannot load the chosen kernel the same entry gives that ima
   CHECK(n.trial().phase == grub::Phase::kNone);
 
   Node current;
-  current.put(kCurrent, "B");
-  current.put(kOld, "A");
+  current.put({{kCurrent, "B"}, {kOld, "A"}});
   current.unloadable = {kCurrent};
-  auto reverted = current.boot();
-  CHECK(reverted.kernel == "A");
-  CHECK(has_arg(reverted.grub, "imgroot.revert=1"));
-  CHECK(has_arg(reverted.grub, "imgroot.broken=hn-root.img"));
-  CHECK(reverted.agreed);
-  CHECK(reverted.booted == "A");
+  check_boots(current.boot(), "A", {"imgroot.revert=1", "imgroot.broken=hn-root.img"});
 
   // A revert to an old image GRUB cannot load: the current image boots,
   // and the init drops the flag instead of reverting to what GRUB gave up.
   Node flagged;
-  flagged.put(kCurrent, "A");
-  flagged.put(kOld, "Z");
-  flagged.put(kRevertFlag, "");
+  flagged.put({{kCurrent, "A"}, {kOld, "Z"}, {kRevertFlag, ""}});
   flagged.unloadable = {kOld};
-  auto kept = flagged.boot();
-  CHECK(kept.kernel == "A");
-  CHECK(has_arg(kept.grub, "imgroot.broken=hn-root-old.img"));
-  CHECK(kept.agreed);
-  CHECK(kept.booted == "A");
+  check_boots(flagged.boot(), "A", {"imgroot.broken=hn-root-old.img"});
   CHECK_FALSE(flagged.has(kRevertFlag));
   CHECK(flagged.content(kBroken) == "Z");
 }
@@ -410,16 +496,9 @@ TEST_CASE("when GRUB cannot load the chosen kernel the same entry gives that ima
 TEST_CASE("two images GRUB cannot load in one boot: the third boots, and the init agrees",
           "[grub]") {
   Node n;
-  n.put(kCurrent, "B");
-  n.put(kOld, "A");
-  n.put(kNew, "C");
+  n.put({{kCurrent, "B"}, {kOld, "A"}, {kNew, "C"}});
   n.unloadable = {kNew, kCurrent};
-  auto r = n.boot();
-  CHECK(r.kernel == "A");
-  CHECK(has_arg(r.grub, "imgroot.broken=hn-root-new.img"));
-  CHECK(has_arg(r.grub, "imgroot.broken=hn-root.img"));
-  CHECK(r.agreed);
-  CHECK(r.booted == "A");
+  check_boots(n.boot(), "A", {"imgroot.broken=hn-root-new.img", "imgroot.broken=hn-root.img"});
   CHECK_FALSE(n.has(kNew));
   CHECK_FALSE(n.has(kOld));
 }
@@ -568,18 +647,14 @@ TEST_CASE("without a revert pending, every menu entry boots the kernel of the im
     std::vector<std::string> ids;
     {
       Node probe;
-      if (mask & 1) probe.put(kCurrent, "C");
-      if (mask & 2) probe.put(kNew, "N");
-      if (mask & 4) probe.put(kOld, "O");
+      probe.put_mask(mask);
       probe.boot();
       ids = probe.sim().entries();
     }
     for (const auto& id : ids) {
       INFO("files mask " << mask << ", entry " << id);
       Node n;
-      if (mask & 1) n.put(kCurrent, "C");
-      if (mask & 2) n.put(kNew, "N");
-      if (mask & 4) n.put(kOld, "O");
+      n.put_mask(mask);
       auto r = n.boot(Reach::kUserspace, nullptr, id);
       CHECK(r.kernel == r.booted);
       CHECK(r.agreed);
@@ -589,9 +664,7 @@ TEST_CASE("without a revert pending, every menu entry boots the kernel of the im
 
 TEST_CASE("the menu offers the current, old and staged images that exist", "[grub]") {
   Node n;
-  n.put(kCurrent, "A");
-  n.put(kOld, "Z");
-  n.put(kNew, "B");
+  n.put({{kCurrent, "A"}, {kOld, "Z"}, {kNew, "B"}});
   n.boot();
   CHECK(n.sim().entries() == std::vector<std::string>{"imgroot", "imgroot-fallback",
                                                       "imgroot-current", "imgroot-old",
