@@ -7,17 +7,14 @@
 #include "image/no_replay.h"
 #include "stage/inspect.h"
 #include "system/detached_mount.h"
+#include "system/mount_hints.h"
 
 namespace imgroot::diff {
 
 namespace {
 
 std::unexpected<Error> explain(const std::string& path, const Error& e) {
-  std::string m = quoted(path) + ": " + e.message;
-  if (e.code == EPERM || e.code == EACCES) m += "; mounting an image needs root";
-  if (e.code == ENOENT || e.code == ENXIO) m += "; this machine has no loop devices (modprobe loop)";
-  if (e.code == ENODEV) m += "; this kernel cannot mount that filesystem type";
-  return std::unexpected(Error{e.code, m});
+  return std::unexpected(Error{e.code, quoted(path) + ": " + with_mount_hint(e, "mounting an image")});
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "image/no_replay.h"
 #include "system/detached_mount.h"
 #include "system/loop.h"
+#include "system/mount_hints.h"
 
 namespace imgroot::stage {
 
@@ -23,12 +24,7 @@ const char* kind_of(mode_t mode) {
 }
 
 std::string explain(const Error& e) {
-  if (e.code == EPERM || e.code == EACCES)
-    return e.message + "; inspecting an image needs root (or pass --no-inspect)";
-  if (e.code == ENOENT || e.code == ENXIO)
-    return e.message + "; this machine has no loop devices (modprobe loop, or pass --no-inspect)";
-  if (e.code == ENODEV) return e.message + "; this kernel cannot mount that filesystem type";
-  return e.message;
+  return with_mount_hint(e, "inspecting an image", "pass --no-inspect");
 }
 
 Status expect_file(int root, const std::string& path, bool executable) {

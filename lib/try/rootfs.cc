@@ -16,6 +16,7 @@
 #include "image/filesystems.h"
 #include "image/no_replay.h"
 #include "system/detached_mount.h"
+#include "system/file.h"
 #include "system/loop.h"
 #include "system/mount.h"
 #include "try/mount_point.h"
@@ -33,8 +34,7 @@ const std::string kRoot = kScratchDir + "/root";
 constexpr unsigned long kSafe = MS_NOSUID | MS_NODEV;
 
 Status make_dir(int dir, const std::string& name, mode_t mode) {
-  if (::mkdirat(dir, name.c_str(), mode) < 0 && errno != EEXIST)
-    return fail_errno("create " + quoted(name));
+  if (auto made = make_dir_at(dir, name, mode); !made) return made;
   struct stat st {};
   if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
     return fail_errno("stat " + quoted(name));
