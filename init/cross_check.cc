@@ -19,12 +19,6 @@ namespace {
 // How every "booting anyway" ends.
 constexpr const char* kMayNotMatch = "booting anyway; this kernel may not match the image's modules";
 
-Result<Fd> open_state_dir(int hostpart) {
-  if (::mkdirat(hostpart, host_files::kStateDir, 0755) < 0 && errno != EEXIST)
-    return fail_errno(std::string("create ") + host_files::kStateDir + "/");
-  return Fd::open_at(hostpart, host_files::kStateDir, O_RDONLY | O_DIRECTORY);
-}
-
 // An error reading it counts as no marker: the reboot is then made (again).
 bool marker_exists(int hostpart) {
   auto marked =
@@ -34,13 +28,13 @@ bool marker_exists(int hostpart) {
 
 void remove_marker(int hostpart) {
   auto dir = Fd::open_at(hostpart, host_files::kStateDir, O_RDONLY | O_DIRECTORY);
-  Status st = dir ? remove_at(dir->get(), host_files::kMismatchMarker) : Status(std::unexpected(dir.error()));
-  if (st) st = fsync_fd(dir->get(), std::string(host_files::kStateDir) + "/");
+  Status st = dir ? remove_durably_at(dir->get(), host_files::kMismatchMarker)
+                  : Status(std::unexpected(dir.error()));
   if (!st) warn("remove the kernel mismatch marker: " + st.error().message);
 }
 
 Status leave_marker(int hostpart, const std::string& why) {
-  auto dir = open_state_dir(hostpart);
+  auto dir = open_or_make_dir_at(hostpart, host_files::kStateDir, 0755);
   if (!dir) return std::unexpected(dir.error());
   if (auto st = write_file_atomic_at(dir->get(), host_files::kMismatchMarker, why + "\n"); !st) return st;
   return fsync_fd(hostpart, "host partition directory");

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "system/fd.h"
 #include "system/file.h"
+#include "system/sysfs.h"
 
 namespace imgroot::init {
 
@@ -28,7 +29,7 @@ std::string block_devices_seen() {
   if (!names || names->empty()) return "none";
   std::string seen;
   for (const auto& n : *names) {
-    if (n.starts_with("loop") || n.starts_with("ram")) continue;
+    if (is_loop_or_ram_disk(n)) continue;
     seen += (seen.empty() ? "" : " ") + n;
   }
   return seen.empty() ? "none" : seen;

@@ -35,11 +35,17 @@ struct Parsed {
   std::optional<int> exit_now;
 };
 
-// Parse 'args' against 'options' (plus --help) and 'positional'.
+// A positional argument: the option it fills, and how many words it takes
+// (-1: all the rest).
+struct Positional {
+  std::string option;
+  int count = 1;
+};
+
+// Parse 'args' against 'options' (plus --help) and 'positional', in order.
 // `usage` is the synopsis line shown by --help, `description` the paragraph after it.
 Parsed parse(const std::string& verb, const std::vector<std::string>& args,
-             const po::options_description& options,
-             const po::positional_options_description& positional, const std::string& usage,
-             const std::string& description);
+             const po::options_description& options, const std::vector<Positional>& positional,
+             const std::string& usage, const std::string& description);
 
 }  // namespace imgroot::cli

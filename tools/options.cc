@@ -17,15 +17,16 @@ int usage_error(const std::string& verb, const std::string& message) {
 }
 
 Parsed parse(const std::string& verb, const std::vector<std::string>& args,
-             const po::options_description& options,
-             const po::positional_options_description& positional, const std::string& usage,
-             const std::string& description) {
+             const po::options_description& options, const std::vector<Positional>& positional,
+             const std::string& usage, const std::string& description) {
+  po::positional_options_description in_order;
+  for (const auto& p : positional) in_order.add(p.option.c_str(), p.count);
   po::options_description all("Options");
   all.add_options()("help,h", "show this help and exit");
   all.add(options);
   Parsed parsed;
   try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(),
+    po::store(po::command_line_parser(args).options(all).positional(in_order).run(),
               parsed.vars);
     if (parsed.vars.count("help")) {
       std::cout << "Usage: imgroot " << usage << "\n\n" << description << "\n\n" << all;

@@ -12,6 +12,8 @@ namespace imgroot::cli {
 
 namespace {
 
+const char* kUsage = "diff [--json] [--exclude GLOB]... [--trust-mtime] A B";
+
 const char* kDescription =
     "Compare two images (or directories) entry by entry and report what was added (+),\n"
     "removed (-) and changed (~), one entry a line in path order, with what changed:\n"
@@ -80,10 +82,7 @@ int run_diff(const std::vector<std::string>& args) {
       "name, e.g. '*.pyc'); repeatable")(
       "trust-mtime", po::bool_switch(),
       "take regular files of equal size and mtime to be equal without reading them");
-  po::positional_options_description positional;
-  positional.add("a", 1).add("b", 1);
-  auto parsed = parse("diff", args, options, positional,
-                      "diff [--json] [--exclude GLOB]... [--trust-mtime] A B", kDescription);
+  auto parsed = parse("diff", args, options, {{"a"}, {"b"}}, kUsage, kDescription);
   if (parsed.exit_now) return *parsed.exit_now;
   const auto& vars = parsed.vars;
   const std::string a_path = vars["a"].as<std::string>();

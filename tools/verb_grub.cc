@@ -77,8 +77,8 @@ int run_grub(const std::vector<std::string>& args) {
 
   const std::string esp_path = esp_given(vars) ? vars["esp"].as<std::string>() : grub::kDefaultEsp;
   const std::string grub_dir = esp_path + "/" + grub::kGrubDir;
-  if (::mkdir(grub_dir.c_str(), 0755) < 0 && errno != EEXIST)
-    return report(Error::from_errno("grub: create " + quoted(grub_dir)));
+  if (auto made = make_dir_at(AT_FDCWD, grub_dir, 0755); !made)
+    return report(std::move(made.error()).context("grub"));
   auto esp = grub::open_esp(esp_path);
   if (!esp) return report(std::move(esp.error()).context("grub"));
   if (auto st = write_file_atomic_at(esp->grub_dir.get(), grub::kConfigFile, *text); !st)

@@ -58,14 +58,33 @@ po::options_description host_options(bool with_root, bool with_json) {
 HostArgs parse_host(const std::string& what, const std::vector<std::string>& args,
                     bool with_root, bool with_json, bool with_paths) {
   po::options_description options = host_options(with_root, with_json);
-  po::positional_options_description positional;
+  std::vector<Positional> positional;
   if (with_paths) {
     options.add_options()("path", po::value<std::vector<std::string>>()->required()->value_name("PATH"),
                           "absolute paths (positional arguments)");
-    positional.add("path", -1);
+    positional.push_back({"path", -1});
   }
   auto parsed = parse("host " + what, args, options, positional, kUsage, kDescription);
   return {std::move(parsed.vars), parsed.exit_now};
+}
+
+// What capture and forget start with: their arguments and the host
+// partition, locked; or the exit code to return when that fails.
+struct LockedHost {
+  po::variables_map vars;
+  state::Hostpart hostpart;
+  state::HostLock lock;
+};
+
+std::expected<LockedHost, int> parse_and_lock(const std::string& what,
+                                              const std::vector<std::string>& args, bool with_root) {
+  auto parsed = parse_host(what, args, with_root, false, true);
+  if (parsed.exit_now) return std::unexpected(*parsed.exit_now);
+  auto hostpart = open_hostpart(parsed.vars);
+  if (!hostpart) return std::unexpected(report(std::move(hostpart.error()).context("host " + what)));
+  auto lock = lock_hostpart(*hostpart);
+  if (!lock) return std::unexpected(report(std::move(lock.error()).context("host " + what)));
+  return LockedHost{std::move(parsed.vars), std::move(*hostpart), std::move(*lock)};
 }
 
 Result<Fd> open_root(const po::variables_map& vars, std::string& name) {
@@ -102,18 +121,13 @@ int run_show(const std::vector<std::string>& args) {
 }
 
 int run_capture(const std::vector<std::string>& args) {
-  auto parsed = parse_host("capture", args, true, false, true);
-  if (parsed.exit_now) return *parsed.exit_now;
-  const auto& vars = parsed.vars;
-  auto hostpart = open_hostpart(vars);
-  if (!hostpart) return report(std::move(hostpart.error()).context("host capture"));
-  auto lock = lock_hostpart(*hostpart);
-  if (!lock) return report(std::move(lock.error()).context("host capture"));
+  auto host = parse_and_lock("capture", args, /*with_root=*/true);
+  if (!host) return host.error();
   std::string root_name;
-  auto root = open_root(vars, root_name);
+  auto root = open_root(host->vars, root_name);
   if (!root) return report(std::move(root.error()).context("host capture"));
-  auto captured = identity::capture(hostpart->dir.get(), root->get(), root_name,
-                                    vars["path"].as<std::vector<std::string>>());
+  auto captured = identity::capture(host->hostpart.dir.get(), root->get(), root_name,
+                                    host->vars["path"].as<std::vector<std::string>>());
   if (!captured) return report(std::move(captured.error()).context("host capture"));
   for (const auto& note : captured->notes) std::cerr << "imgroot: note: " << note << "\n";
   for (const auto& p : captured->paths) std::cout << "captured " << p << "\n";
@@ -123,15 +137,10 @@ int run_capture(const std::vector<std::string>& args) {
 }
 
 int run_forget(const std::vector<std::string>& args) {
-  auto parsed = parse_host("forget", args, false, false, true);
-  if (parsed.exit_now) return *parsed.exit_now;
-  const auto& vars = parsed.vars;
-  auto hostpart = open_hostpart(vars);
-  if (!hostpart) return report(std::move(hostpart.error()).context("host forget"));
-  auto lock = lock_hostpart(*hostpart);
-  if (!lock) return report(std::move(lock.error()).context("host forget"));
-  const auto paths = vars["path"].as<std::vector<std::string>>();
-  if (auto st = identity::forget(hostpart->dir.get(), paths); !st)
+  auto host = parse_and_lock("forget", args, /*with_root=*/false);
+  if (!host) return host.error();
+  const auto paths = host->vars["path"].as<std::vector<std::string>>();
+  if (auto st = identity::forget(host->hostpart.dir.get(), paths); !st)
     return report(std::move(st.error()).context("host forget"));
   for (const auto& p : paths) std::cout << "forgot " << p << "\n";
   std::cout << "the next boot uses the image's files there\n";

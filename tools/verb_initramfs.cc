@@ -25,6 +25,11 @@ constexpr const char* kDefaultModules =
 constexpr const char* kInstalledInit = "/usr/lib/imgroot/imgroot-init";
 constexpr int kZstdLevel = 19;
 
+const char* kUsage =
+    "initramfs --output FILE [--kernel-release VER] [--modules-root DIR]\n"
+    "          [--modules LIST] [--add-modules LIST] [--init PATH]"
+    " [--busybox PATH]";
+
 constexpr const char* kDescription =
     "Write a zstd-compressed newc cpio archive to FILE (atomically): imgroot-init as /init,\n"
     "the directories it mounts on, /dev/console, the kernel modules named by --modules and\n"
@@ -105,24 +110,23 @@ std::string mebibytes(size_t bytes) {
   return text;
 }
 
+// The option's value when given, else what 'fallback' finds.
+Result<std::string> given_or(const po::variables_map& vars, const char* option,
+                             Result<std::string> (*fallback)()) {
+  if (vars.count(option)) return vars[option].as<std::string>();
+  return fallback();
+}
+
 // Fill in what the command line left to defaults.
 Result<InitramfsSpec> spec_from(const po::variables_map& vars) {
   InitramfsSpec spec;
-  if (vars.count("kernel-release")) {
-    spec.kernel_release = vars["kernel-release"].as<std::string>();
-  } else {
-    auto release = running_kernel_release();
-    if (!release) return std::unexpected(std::move(release.error()));
-    spec.kernel_release = *release;
-  }
+  auto release = given_or(vars, "kernel-release", running_kernel_release);
+  if (!release) return std::unexpected(std::move(release.error()));
+  spec.kernel_release = *release;
   spec.modules_root = vars["modules-root"].as<std::string>();
-  if (vars.count("init")) {
-    spec.init = vars["init"].as<std::string>();
-  } else {
-    auto init = default_init();
-    if (!init) return std::unexpected(std::move(init.error()));
-    spec.init = *init;
-  }
+  auto init = given_or(vars, "init", default_init);
+  if (!init) return std::unexpected(std::move(init.error()));
+  spec.init = *init;
   if (vars.count("busybox")) spec.busybox = vars["busybox"].as<std::string>();
   spec.modules = split_list(vars.count("modules")
                                 ? vars["modules"].as<std::vector<std::string>>()
@@ -171,11 +175,7 @@ int run_initramfs(const std::vector<std::string>& args) {
       ("busybox", po::value<std::string>()->value_name("PATH"),
        "a static busybox to install as /bin/busybox, with /bin/sh -> busybox")
       ("verbose,v", po::bool_switch(), "also list the modules in load order, on stderr");
-  auto parsed = parse("initramfs", args, options, {},
-                      "initramfs --output FILE [--kernel-release VER] [--modules-root DIR]\n"
-                      "          [--modules LIST] [--add-modules LIST] [--init PATH]"
-                      " [--busybox PATH]",
-                      kDescription);
+  auto parsed = parse("initramfs", args, options, {}, kUsage, kDescription);
   if (parsed.exit_now) return *parsed.exit_now;
   const auto& vars = parsed.vars;
   const std::string output = vars["output"].as<std::string>();

@@ -16,6 +16,11 @@ namespace imgroot::cli {
 
 namespace {
 
+const char* kUsage =
+    "provision DISK --image IMAGE [--esp-size SIZE] [--fs ext4|btrfs|xfs]\n"
+    "          [--timeout SECONDS] [--cmdline ARGS] [--config FILE] [--init PATH]\n"
+    "          [--yes | --dry-run]";
+
 const char* kDescription =
     "Turn DISK (a whole block device, or a disk image file) into a bootable imgroot\n"
     "node (docs/provision.md): a new GPT with partition 1, FAT32 labelled EFI-BOOT\n"
@@ -50,13 +55,7 @@ int run_provision(const std::vector<std::string>& args) {
       "yes,y", po::bool_switch(), "erase DISK and carry the plan out")(
       "dry-run,n", po::bool_switch(), "print the plan and change nothing");
   add_grub_settings_options(options);
-  po::positional_options_description positional;
-  positional.add("disk", 1);
-  auto parsed = parse("provision", args, options, positional,
-                      "provision DISK --image IMAGE [--esp-size SIZE] [--fs ext4|btrfs|xfs]\n"
-                      "          [--timeout SECONDS] [--cmdline ARGS] [--config FILE] [--init PATH]\n"
-                      "          [--yes | --dry-run]",
-                      kDescription);
+  auto parsed = parse("provision", args, options, {{"disk"}}, kUsage, kDescription);
   if (parsed.exit_now) return *parsed.exit_now;
   const auto& vars = parsed.vars;
 

@@ -17,6 +17,10 @@ namespace imgroot::cli {
 
 namespace {
 
+const char* kUsage =
+    "stage [--hostpart DIR] [--esp DIR] [--tries N] [--init PATH] [--no-inspect]\n"
+    "          [--cancel-revert] [--boots-without-grub] [--hash] IMAGE";
+
 const char* kDescription =
     "Check IMAGE (a regular file holding a filesystem with an executable /sbin/init,\n"
     "/boot/kernel and /boot/initramfs, inspected through a read-only loop mount that\n"
@@ -76,12 +80,7 @@ int run_stage(const std::vector<std::string>& args) {
       "boots GRUB gives the image before going back (1-9; 0: no trial)");
   add_hostpart_option(options);
   add_esp_option(options);
-  po::positional_options_description positional;
-  positional.add("image", 1);
-  auto parsed = parse("stage", args, options, positional,
-                      "stage [--hostpart DIR] [--esp DIR] [--tries N] [--init PATH] [--no-inspect]\n"
-                      "          [--cancel-revert] [--boots-without-grub] [--hash] IMAGE",
-                      kDescription);
+  auto parsed = parse("stage", args, options, {{"image"}}, kUsage, kDescription);
   if (parsed.exit_now) return *parsed.exit_now;
   const auto& vars = parsed.vars;
   const int tries = vars["tries"].as<int>();

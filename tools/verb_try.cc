@@ -12,6 +12,10 @@ namespace imgroot::cli {
 
 namespace {
 
+const char* kUsage =
+    "try [--net host|none] [--bind SRC:DST]... [--hostname NAME] IMAGE "
+    "[-- CMD ARGS...]\n       imgroot try [OPTIONS] --boot [--init PATH] IMAGE";
+
 const char* kDescription =
     "Run CMD (default: /bin/sh) inside IMAGE, which stays byte-for-byte unchanged: the\n"
     "image is mounted read-only (loop device, no journal replay) under an overlay\n"
@@ -75,12 +79,7 @@ int run_try(const std::vector<std::string>& all_args) {
       "run the image's own init as PID 1 instead of CMD (SIGINT/SIGTERM: halt it)")(
       "init", po::value<std::string>()->default_value("/sbin/init")->value_name("PATH"),
       "the init --boot runs");
-  po::positional_options_description positional;
-  positional.add("image", 1).add("command", -1);
-  auto parsed = parse("try", args, options, positional,
-                      "try [--net host|none] [--bind SRC:DST]... [--hostname NAME] IMAGE "
-                      "[-- CMD ARGS...]\n       imgroot try [OPTIONS] --boot [--init PATH] IMAGE",
-                      kDescription);
+  auto parsed = parse("try", args, options, {{"image"}, {"command", -1}}, kUsage, kDescription);
   if (parsed.exit_now) return *parsed.exit_now;
   const auto& vars = parsed.vars;
 

@@ -4,8 +4,18 @@
 #include <charconv>
 
 #include "base/layout.h"
+#include "base/names.h"
 
 namespace imgroot {
+
+namespace {
+
+constexpr EnumName<Overlay> kOverlayNames[] = {
+    {Overlay::kNone, "none"}, {Overlay::kTmpfs, "tmpfs"}, {Overlay::kPersistent, "persistent"}};
+
+}  // namespace
+
+const char* overlay_name(Overlay overlay) { return enum_name(kOverlayNames, overlay, "none"); }
 
 std::vector<std::string> split_cmdline(std::string_view text) {
   std::vector<std::string> words;
@@ -71,9 +81,8 @@ class Parser {
         result.warnings.push_back(key + "=" + value + ": not " + names() + "; ignored");
       }
     } else if (key == "imgroot.overlay") {
-      if (value == "tmpfs") c.overlay = Overlay::kTmpfs;
-      else if (value == "persistent") c.overlay = Overlay::kPersistent;
-      else if (value == "none" || value == "0") c.overlay = Overlay::kNone;
+      if (value == "0") c.overlay = Overlay::kNone;
+      else if (auto overlay = enum_value(kOverlayNames, value)) c.overlay = *overlay;
       else warn(key, value, "none");
     } else if (key == "imgroot.timeout") {
       int seconds = 0;

@@ -11,6 +11,8 @@
 namespace imgroot {
 
 enum class Overlay { kNone, kTmpfs, kPersistent };
+// "none", "tmpfs", "persistent": the values of imgroot.overlay=.
+const char* overlay_name(Overlay overlay);
 
 struct BootConfig {
   DeviceSpec hostpart = kDefaultHostpart;

@@ -120,9 +120,7 @@ Result<std::optional<std::string>> current_layer(int hostpart_dir, const std::st
 // layers/name -> layers/.orphaned/name (name.1, name.2... when taken).
 Status move_aside(int layers, const std::string& name, std::string& moved_to) {
   const char* orphaned = host_files::kOrphanedLayersDir;
-  if (::mkdirat(layers, orphaned, 0700) < 0 && errno != EEXIST)
-    return fail_errno("create " + quoted(orphaned));
-  auto to = Fd::open_at(layers, orphaned, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  auto to = open_or_make_dir_at(layers, orphaned, 0700);
   if (!to) return std::unexpected(to.error());
   for (int n = 0; n < 1000; ++n) {
     moved_to = n == 0 ? name : name + "." + std::to_string(n);

@@ -6,6 +6,7 @@
 
 #include "base/layout.h"
 #include "system/fd.h"
+#include "base/names.h"
 #include "system/file.h"
 
 namespace imgroot::rotation {
@@ -117,7 +118,7 @@ class Steps {
     if (!sa) return std::unexpected(sa.error());
     auto sb = stat_at(dir_, b);
     if (!sb) return std::unexpected(sb.error());
-    return *sa && *sb && (*sa)->st_dev == (*sb)->st_dev && (*sa)->st_ino == (*sb)->st_ino;
+    return *sa && *sb && same_inode(**sa, **sb);
   }
 
   // Give the file 'from' the second name 'to' (replacing what 'to' was)
@@ -149,9 +150,8 @@ class Steps {
   }
 
   Status make_set_aside_dir() {
-    for (const char* d : {kStateDir, kSetAsideDir}) {
-      if (::mkdirat(dir_, d, 0700) < 0 && errno != EEXIST) return fail_errno("create " + quoted(d));
-    }
+    for (const char* d : {kStateDir, kSetAsideDir})
+      if (auto st = make_dir_at(dir_, d, 0700); !st) return st;
     return {};
   }
 
@@ -226,12 +226,9 @@ Status remove_leftover_link(Steps& steps, int dir) {
 }  // namespace
 
 const char* action_name(Action action) {
-  switch (action) {
-    case Action::kNone: return "none";
-    case Action::kUpgrade: return "upgrade";
-    case Action::kRevert: return "revert";
-  }
-  return "?";
+  constexpr EnumName<Action> kNames[] = {
+      {Action::kNone, "none"}, {Action::kUpgrade, "upgrade"}, {Action::kRevert, "revert"}};
+  return enum_name(kNames, action);
 }
 
 Result<HostState> read_state(int dir) {
@@ -255,8 +252,7 @@ Result<HostState> read_state(int dir) {
     *f.present = f.name == kRevertFlag ? st->has_value() : *kind == Entry::kImage;
     if (f.keep && *f.present && *st) *f.keep = **st;
   }
-  s.current_is_old = s.current && s.old && current_st.st_dev == old_st.st_dev &&
-                     current_st.st_ino == old_st.st_ino;
+  s.current_is_old = s.current && s.old && same_inode(current_st, old_st);
   return s;
 }
 

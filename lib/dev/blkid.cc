@@ -8,6 +8,7 @@
 #include "image/filesystems.h"
 #include "system/fd.h"
 #include "system/file.h"
+#include "system/sysfs.h"
 
 namespace imgroot {
 
@@ -66,12 +67,6 @@ std::optional<std::string> probe_tag(const std::string& device, const DeviceSpec
   return lookup(probe->get(), spec.blkid_tag());
 }
 
-bool skipped_device(const std::string& name) {
-  // Loop and RAM disks never hold the host partition; probing unattached
-  // loop devices would only cost time while waiting for the real disk.
-  return name.starts_with("loop") || name.starts_with("ram") || name.starts_with("zram");
-}
-
 }  // namespace
 
 Result<std::optional<std::string>> probe_filesystem_type(int fd, Filesystems among) {
@@ -101,7 +96,9 @@ Result<std::vector<std::string>> find_devices(const DeviceSpec& spec) {
 
   std::vector<std::string> found;
   for (const auto& name : *names) {
-    if (skipped_device(name)) continue;
+    // Probing unattached loop devices would only cost time while waiting
+    // for the real disk.
+    if (is_loop_or_ram_disk(name)) continue;
     std::string device = "/dev/" + name;
     auto value = probe_tag(device, spec);
     if (value && spec.matches(*value)) found.push_back(device);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/names.h"
 #include "diff/text.h"
 
 namespace imgroot::diff {
@@ -16,12 +17,9 @@ using json = nlohmann::ordered_json;
 constexpr int kSchema = 1;
 
 const char* kind_name(Kind kind) {
-  switch (kind) {
-    case Kind::kAdded: return "added";
-    case Kind::kRemoved: return "removed";
-    case Kind::kChanged: return "changed";
-  }
-  return "?";
+  constexpr EnumName<Kind> kNames[] = {
+      {Kind::kAdded, "added"}, {Kind::kRemoved, "removed"}, {Kind::kChanged, "changed"}};
+  return enum_name(kNames, kind);
 }
 
 json node_json(const Node& n, const std::string& sha256) {

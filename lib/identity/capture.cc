@@ -150,7 +150,7 @@ class Capturer {
                   "); the host identity is for small files the init compares at every boot: "
                   "keep large host data in /hostpart/data (/data0) and capture a symlink to "
                   "it, or capture the small files beside it");
-    if (S_ISDIR(st.st_mode) && st.st_dev == hostpart_.st_dev && st.st_ino == hostpart_.st_ino)
+    if (S_ISDIR(st.st_mode) && same_inode(st, hostpart_))
       return fail(where(relative) + " is the host partition; capture the files inside it "
                   "that belong to the host instead");
     return {};
@@ -235,9 +235,7 @@ Status record_owners(int hostpart_dir, const std::vector<std::string>& relatives
 
 // imgroot/ and imgroot/host (0700: it holds private keys), made if missing.
 Result<std::pair<Fd, Fd>> open_set_dirs(int hostpart_dir) {
-  if (::mkdirat(hostpart_dir, host_files::kStateDir, 0755) < 0 && errno != EEXIST)
-    return fail_errno(std::string("create ") + host_files::kStateDir + "/");
-  auto imgroot = Fd::open_at(hostpart_dir, host_files::kStateDir, O_RDONLY | O_DIRECTORY);
+  auto imgroot = open_or_make_dir_at(hostpart_dir, host_files::kStateDir, 0755);
   if (!imgroot) return std::unexpected(imgroot.error());
   const std::string host_name = name_of(host_files::kHostIdentityDir);
   if (::mkdirat(imgroot->get(), host_name.c_str(), 0700) == 0) {

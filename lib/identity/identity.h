@@ -38,6 +38,11 @@ Result<CaptureReport> capture(int hostpart_dir, int root_dir, const std::string&
 // nothing is removed.
 Status forget(int hostpart_dir, const std::vector<std::string>& paths);
 
+// How an entry of the set compares with the same path in a root.
+enum class Here { kNotCompared, kSame, kDiffers, kMissing, kUnreadable };
+// "same", "differs", "missing", "unreadable"; "" when not compared.
+const char* here_name(Here here);
+
 // One entry of the set, as `imgroot host show` lists it.
 struct ShownEntry {
   std::string path;    // absolute: "/etc/hostname"
@@ -45,11 +50,9 @@ struct ShownEntry {
   std::string target;  // a symlink's target
   std::string user;    // owner names where captured ("" when unknown: numbers)
   std::string group;
-  // Against the system compared with: "same", "differs", "missing", or
-  // "unreadable"; empty when not compared.
-  std::string here;
+  Here here = Here::kNotCompared;        // against the root compared with
   std::vector<std::string> differences;  // "type", "content", "mode", "owner"
-  std::string error;                     // why "unreadable"
+  std::string error;                     // why kUnreadable
 };
 
 struct Shown {

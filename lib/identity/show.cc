@@ -5,6 +5,7 @@
 
 #include "base/bytes.h"
 #include "base/layout.h"
+#include "base/names.h"
 #include "boot/host_identity.h"
 #include "boot/host_owners.h"
 #include "identity/identity.h"
@@ -27,15 +28,15 @@ void compare_with(int root, const TreeEntry& e, const struct stat& st, ShownEntr
     d->missing = true;
   }
   if (!d) {
-    shown.here = "unreadable";
+    shown.here = Here::kUnreadable;
     shown.error = d.error().message;
     return;
   }
   if (d->missing) {
-    shown.here = "missing";
+    shown.here = Here::kMissing;
     return;
   }
-  shown.here = d->same() ? "same" : "differs";
+  shown.here = d->same() ? Here::kSame : Here::kDiffers;
   if (d->type) shown.differences.push_back("type");
   if (d->content && !d->type) shown.differences.push_back("content");
   if (d->mode) shown.differences.push_back("mode");
@@ -56,15 +57,24 @@ std::string octal_mode(mode_t mode) {
 }
 
 std::string here_text(const ShownEntry& e) {
-  if (e.here == "missing") return "missing here";
-  if (e.here == "unreadable") return "unreadable here: " + e.error;
-  if (e.here != "differs") return e.here;
+  if (e.here == Here::kMissing) return "missing here";
+  if (e.here == Here::kUnreadable) return "unreadable here: " + e.error;
+  if (e.here != Here::kDiffers) return here_name(e.here);
   std::string out = "differs (";
   for (size_t i = 0; i < e.differences.size(); ++i) out += (i ? ", " : "") + e.differences[i];
   return out + ")";
 }
 
 }  // namespace
+
+const char* here_name(Here here) {
+  constexpr EnumName<Here> kNames[] = {{Here::kNotCompared, ""},
+                                       {Here::kSame, "same"},
+                                       {Here::kDiffers, "differs"},
+                                       {Here::kMissing, "missing"},
+                                       {Here::kUnreadable, "unreadable"}};
+  return enum_name(kNames, here);
+}
 
 std::string entry_type(const ShownEntry& e) { return type_word(e.st.st_mode); }
 std::string entry_mode(const ShownEntry& e) { return octal_mode(e.st.st_mode); }
@@ -126,7 +136,7 @@ std::string shown_to_text(const Shown& s) {
     if (S_ISREG(e.st.st_mode)) out << " " << format_bytes(static_cast<std::uint64_t>(e.st.st_size));
     out << " " << state::format_rfc3339(static_cast<std::int64_t>(e.st.st_mtim.tv_sec));
     if (S_ISLNK(e.st.st_mode)) out << " -> " << e.target;
-    if (!e.here.empty()) out << "  " << here_text(e);
+    if (e.here != Here::kNotCompared) out << "  " << here_text(e);
     out << "\n";
   }
   out << files << (files == 1 ? " file" : " files")

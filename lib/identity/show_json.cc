@@ -26,8 +26,8 @@ json entry_json(const ShownEntry& e, bool compared) {
             {"size", dir ? json(nullptr) : json(e.st.st_size)},
             {"mtime", state::format_rfc3339(static_cast<std::int64_t>(e.st.st_mtim.tv_sec))},
             {"target", S_ISLNK(e.st.st_mode) ? json(e.target) : json(nullptr)}};
-  j["here"] = compared ? json(e.here) : json(nullptr);
-  j["differences"] = compared && e.here == "differs" ? json(e.differences) : json(nullptr);
+  j["here"] = compared ? json(here_name(e.here)) : json(nullptr);
+  j["differences"] = compared && e.here == Here::kDiffers ? json(e.differences) : json(nullptr);
   j["error"] = e.error.empty() ? json(nullptr) : json(e.error);
   return j;
 }

@@ -50,15 +50,6 @@ Status wipe_start(const std::string& device, std::uint64_t size) {
   return fsync_fd(fd->get(), quoted(device));
 }
 
-const char* mkfs_program(HostFs fs) {
-  switch (fs) {
-    case HostFs::kExt4: return "mkfs.ext4";
-    case HostFs::kBtrfs: return "mkfs.btrfs";
-    case HostFs::kXfs: return "mkfs.xfs";
-  }
-  return "mkfs";
-}
-
 Status make_esp_filesystem(const std::string& device, std::uint64_t size) {
   std::vector<std::string> argv{"mkfs.vfat"};
   if (size >= kMinFat32Size) argv.insert(argv.end(), {"-F", "32"});

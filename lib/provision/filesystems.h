@@ -24,7 +24,4 @@ Status make_esp_filesystem(const std::string& device, std::uint64_t size);
 // mkfs.ext4, mkfs.btrfs or mkfs.xfs, labelled hostpart.
 Status make_host_filesystem(const std::string& device, HostFs fs);
 
-// The mkfs program for 'fs'.
-const char* mkfs_program(HostFs fs);
-
 }  // namespace imgroot::provision

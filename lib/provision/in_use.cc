@@ -10,6 +10,7 @@
 #include "state/mount_table.h"
 #include "system/fd.h"
 #include "system/file.h"
+#include "system/sysfs.h"
 
 namespace imgroot::provision {
 
@@ -17,14 +18,6 @@ namespace {
 
 // Loop devices over files on loop devices...: deep enough for any real stack.
 constexpr int kMaxLoopDepth = 8;
-
-std::string attribute(const std::string& path) {
-  auto text = read_file(path);
-  if (!text) return {};
-  std::string s = std::move(*text);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // The disk and its partitions: device number -> name in /sys/block.
 Result<std::map<dev_t, std::string>> members_of(const Target& target, const SystemPaths& paths) {
@@ -35,8 +28,8 @@ Result<std::map<dev_t, std::string>> members_of(const Target& target, const Syst
   auto names = list_dir(dir->get());
   if (!names) return std::unexpected(names.error());
   for (const auto& name : *names) {
-    if (attribute(sys + "/" + name + "/partition").empty()) continue;
-    if (auto devno = parse_devno(attribute(sys + "/" + name + "/dev"))) members[*devno] = name;
+    if (sysfs_attribute(sys + "/" + name + "/partition").empty()) continue;
+    if (auto devno = parse_devno(sysfs_attribute(sys + "/" + name + "/dev"))) members[*devno] = name;
   }
   return members;
 }
@@ -49,7 +42,7 @@ void underlying(dev_t devno, const SystemPaths& paths, std::vector<std::pair<dev
   out.emplace_back(devno, "");
   if (depth >= kMaxLoopDepth) return;
   std::string backing =
-      attribute(paths.sys_dev_block + "/" + devno_text(devno) + "/loop/backing_file");
+      sysfs_attribute(paths.sys_dev_block + "/" + devno_text(devno) + "/loop/backing_file");
   if (backing.ends_with(" (deleted)")) backing.resize(backing.size() - 10);
   struct stat st {};
   if (backing.empty() || ::stat(backing.c_str(), &st) < 0) return;
@@ -151,10 +144,10 @@ Status check_file_not_attached(const Target& target, const SystemPaths& paths) {
   auto names = list_dir(dir->get());
   if (!names) return std::unexpected(names.error());
   for (const auto& name : *names) {
-    std::string backing = attribute(paths.sys_block + "/" + name + "/loop/backing_file");
+    std::string backing = sysfs_attribute(paths.sys_block + "/" + name + "/loop/backing_file");
     struct stat st {};
     if (backing.empty() || ::stat(backing.c_str(), &st) < 0) continue;
-    if (st.st_dev == target.dev && st.st_ino == target.ino)
+    if (target.is_file_of(st))
       return fail(quoted(target.path) + " is attached to /dev/" + name +
                   " (its partitions may be mounted through it); detach it first (losetup -d /dev/" +
                   name + ")");

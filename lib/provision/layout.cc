@@ -14,6 +14,18 @@ constexpr std::uint64_t kGptRoom = kMiB;  // before partition 1 and after the la
 
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
 
+// The filesystems provision makes on the host partition: the name --fs
+// takes, and the smallest filesystem its mkfs makes.
+constexpr struct {
+  HostFs fs;
+  const char* name;
+  std::uint64_t min_size;
+} kHostFilesystems[] = {
+    {HostFs::kExt4, "ext4", 32 * kMiB},
+    {HostFs::kBtrfs, "btrfs", 128 * kMiB},
+    {HostFs::kXfs, "xfs", 300 * kMiB},
+};
+
 // nullopt when the result would not fit in 64 bits (sizes come from the
 // command line: --esp-size 18446744073709551615 must not wrap to 0).
 std::optional<std::uint64_t> round_up(std::uint64_t n, std::uint64_t to) {
@@ -36,27 +48,20 @@ std::optional<std::uint64_t> unit_factor(std::string_view unit) {
 }  // namespace
 
 std::optional<HostFs> parse_host_fs(std::string_view name) {
-  if (name == "ext4") return HostFs::kExt4;
-  if (name == "btrfs") return HostFs::kBtrfs;
-  if (name == "xfs") return HostFs::kXfs;
+  for (const auto& h : kHostFilesystems)
+    if (name == h.name) return h.fs;
   return std::nullopt;
 }
 
 const char* host_fs_name(HostFs fs) {
-  switch (fs) {
-    case HostFs::kExt4: return "ext4";
-    case HostFs::kBtrfs: return "btrfs";
-    case HostFs::kXfs: return "xfs";
-  }
+  for (const auto& h : kHostFilesystems)
+    if (h.fs == fs) return h.name;
   return "?";
 }
 
 std::uint64_t min_host_fs_size(HostFs fs) {
-  switch (fs) {
-    case HostFs::kExt4: return 32 * kMiB;
-    case HostFs::kBtrfs: return 128 * kMiB;
-    case HostFs::kXfs: return 300 * kMiB;
-  }
+  for (const auto& h : kHostFilesystems)
+    if (h.fs == fs) return h.min_size;
   return 0;
 }
 

@@ -8,31 +8,15 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstring>
 #include <map>
 
 #include "system/file.h"
+#include "system/sysfs.h"
 
 namespace imgroot::provision {
 
 namespace {
-
-std::string attribute(const std::string& path) {
-  auto text = read_file(path);
-  if (!text) return {};
-  std::string s = std::move(*text);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-// A decimal sysfs attribute; 0 when it is missing or not a number.
-std::uint64_t number_attribute(const std::string& path) {
-  std::string text = attribute(path);
-  std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  return ec == std::errc() && end == text.data() + text.size() ? n : 0;
-}
 
 struct KernelPartition {
   std::string name;  // "loop0p1", "sdb1"
@@ -48,14 +32,14 @@ Result<std::map<std::size_t, KernelPartition>> kernel_partitions(const std::stri
   if (!names) return std::unexpected(names.error());
   std::map<std::size_t, KernelPartition> out;
   for (const auto& name : *names) {
-    const std::uint64_t number = number_attribute(sys + "/" + name + "/partition");
+    const std::uint64_t number = sysfs_number(sys + "/" + name + "/partition");
     if (number == 0) continue;
-    auto devno = parse_devno(attribute(sys + "/" + name + "/dev"));
+    auto devno = parse_devno(sysfs_attribute(sys + "/" + name + "/dev"));
     if (!devno) continue;
     KernelPartition p{name, *devno, 0, 0};
     // sysfs counts in 512-byte sectors whatever the device's sector size.
-    p.start = number_attribute(sys + "/" + name + "/start") * 512;
-    p.size = number_attribute(sys + "/" + name + "/size") * 512;
+    p.start = sysfs_number(sys + "/" + name + "/start") * 512;
+    p.size = sysfs_number(sys + "/" + name + "/size") * 512;
     out[number] = p;
   }
   return out;

@@ -30,7 +30,7 @@ Result<ImageInfo> check_image(const Request& request, const Target& target) {
   if (!image) return std::unexpected(image.error());
   struct stat st {};
   if (::fstat(image->get(), &st) < 0) return fail_errno("stat " + quoted(request.image));
-  if (target.is_file() && st.st_dev == target.dev && st.st_ino == target.ino)
+  if (target.is_file_of(st))
     return fail("the image and the disk are the same file");
   auto type = image::probe_image(*image, request.image);
   if (!type) return std::unexpected(type.error());
@@ -79,8 +79,8 @@ Result<stage::Staged> fill_hostpart(const std::string& node, const Plan& plan,
   auto dir = Fd::open_at(root->get(), ".", O_RDONLY | O_DIRECTORY);
   if (!dir) return std::unexpected(dir.error());
   for (const char* sub : {kDataDir, kStateDir})
-    if (::mkdirat(dir->get(), sub, 0755) < 0 && errno != EEXIST)
-      return fail_errno(std::string("create ") + sub + "/ on the host partition");
+    if (auto made = make_dir_at(dir->get(), sub, 0755); !made)
+      return std::unexpected(std::move(made.error()).context("the new host partition"));
   if (auto s = fsync_fd(dir->get(), "host partition directory"); !s) return std::unexpected(s.error());
 
   stage::StageRequest request;

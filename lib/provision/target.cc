@@ -11,22 +11,11 @@
 
 #include "system/fd.h"
 #include "system/file.h"
+#include "system/sysfs.h"
 
 namespace imgroot::provision {
 
 namespace {
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  std::size_t start = s.find_first_not_of(' ');
-  return start == std::string::npos ? std::string() : s.substr(start);
-}
-
-// A sysfs attribute, trimmed; empty when it is not there.
-std::string attribute(const std::string& path) {
-  auto text = read_file(path);
-  return text ? trimmed(*text) : std::string();
-}
 
 Status describe_block_device(Target& t, const Fd& fd, const struct stat& st,
                              const SystemPaths& paths) {
@@ -48,11 +37,12 @@ Status describe_block_device(Target& t, const Fd& fd, const struct stat& st,
   std::uint64_t bytes = 0;
   if (::ioctl(fd.get(), BLKGETSIZE64, &bytes) < 0) return fail_errno("measure " + quoted(t.path));
   t.size = bytes;
-  if (attribute(sys + "/ro") == "1") return fail(quoted(t.path) + " is read-only");
+  if (sysfs_attribute(sys + "/ro") == "1") return fail(quoted(t.path) + " is read-only");
   // A loop device attached without LO_FLAGS_PARTSCAN has no partitions.
-  t.partitionable = attribute(sys + "/partscan") != "0";
-  std::string vendor = attribute(sys + "/device/vendor"), model = attribute(sys + "/device/model");
-  t.model = trimmed(vendor + " " + model);
+  t.partitionable = sysfs_attribute(sys + "/partscan") != "0";
+  const std::string vendor = sysfs_attribute(sys + "/device/vendor");
+  const std::string model = sysfs_attribute(sys + "/device/model");
+  t.model = vendor.empty() || model.empty() ? vendor + model : vendor + " " + model;
   return {};
 }
 

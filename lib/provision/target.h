@@ -2,6 +2,7 @@
 // a disk image file, what it is, and what is on it now.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -10,15 +11,14 @@
 
 #include "base/error.h"
 #include "dev/disk_contents.h"
+#include "system/kernel_paths.h"
 
 namespace imgroot::provision {
 
-// Where the system's view of devices and mounts is read; tests point these
-// at fixtures.
-struct SystemPaths {
-  std::string mountinfo = "/proc/self/mountinfo";
+// What provision reads besides mounts and /sys/block, and where it makes
+// device nodes and GRUB's files.
+struct SystemPaths : KernelPaths {
   std::string swaps = "/proc/swaps";
-  std::string sys_block = "/sys/block";
   std::string sys_dev_block = "/sys/dev/block";
   std::string dev = "/dev";
   // Where partition nodes are made when /dev has none (no devtmpfs, no
@@ -42,6 +42,10 @@ struct Target {
   DiskContents contents;   // what is on it now
 
   bool is_file() const { return kind == Kind::kFile; }
+  // A file target that 'st' is (the same inode on the same filesystem).
+  bool is_file_of(const struct stat& st) const {
+    return is_file() && st.st_dev == dev && st.st_ino == ino;
+  }
 };
 
 // Open 'path' for reading and describe it. Refuses what cannot become a

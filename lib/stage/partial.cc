@@ -15,7 +15,7 @@ namespace {
 bool same_file(int dir, int fd) {
   struct stat named {}, held {};
   return ::fstatat(dir, host_files::kPartial, &named, AT_SYMLINK_NOFOLLOW) == 0 && ::fstat(fd, &held) == 0 &&
-         named.st_dev == held.st_dev && named.st_ino == held.st_ino;
+         same_inode(named, held);
 }
 
 }  // namespace
@@ -33,8 +33,7 @@ Result<bool> remove_stale_partial(int dir) {
   }
   // Still the file we locked, not one a new stage created meanwhile.
   if (!same_file(dir, fd.get())) return false;
-  if (auto st = remove_at(dir, host_files::kPartial); !st) return std::unexpected(st.error());
-  if (auto st = fsync_fd(dir, "host partition directory"); !st) return std::unexpected(st.error());
+  if (auto st = remove_durably_at(dir, host_files::kPartial); !st) return std::unexpected(st.error());
   return true;
 }
 

@@ -130,9 +130,7 @@ Result<Staged> stage_image(int dir, const StageRequest& request, const CopyContr
   if (now->revert_flag) {
     // Durably gone before the image appears: a crash in between must not
     // leave a revert and an upgrade pending together.
-    if (auto st = remove_at(dir, kRevertFlag); !st) return std::unexpected(st.error());
-    if (auto st = fsync_fd(dir, "host partition directory"); !st)
-      return std::unexpected(st.error());
+    if (auto st = remove_durably_at(dir, kRevertFlag); !st) return std::unexpected(st.error());
     out.cancelled_revert = true;
   }
   if (auto st = partial.publish(); !st) return std::unexpected(st.error());

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/layout.h"
+#include "system/file.h"
 
 namespace imgroot::state {
 
@@ -33,8 +34,8 @@ Status write_pid(int fd) {
 
 Result<HostLock> HostLock::acquire(int hostpart_dir, const std::function<void(pid_t)>& waiting,
                                    const volatile std::sig_atomic_t* cancel) {
-  if (::mkdirat(hostpart_dir, host_files::kStateDir, 0755) < 0 && errno != EEXIST)
-    return fail_errno(std::string("create ") + host_files::kStateDir + "/");
+  if (auto made = make_dir_at(hostpart_dir, host_files::kStateDir, 0755); !made)
+    return std::unexpected(made.error());
   auto fd = Fd::open_at(hostpart_dir, host_files::kLockFile,
                         O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY, 0644);
   if (!fd) return std::unexpected(fd.error());

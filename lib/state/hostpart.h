@@ -8,13 +8,12 @@
 #include "base/error.h"
 #include "base/layout.h"
 #include "system/fd.h"
+#include "system/kernel_paths.h"
 
 namespace imgroot::state {
 
-struct SystemPaths {
-  std::string mountinfo = "/proc/self/mountinfo";
+struct SystemPaths : KernelPaths {
   std::string cmdline = "/proc/cmdline";
-  std::string sys_block = "/sys/block";
   // Where the running system has the host partition (docs/design.md section 1).
   std::string default_hostpart = root_paths::kHostpart;
 };

@@ -20,10 +20,8 @@ constexpr int kStatusSchema = 1;
 json optional_string(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
 json nonempty_string(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
-Assessment parse_assessment(const std::string& s) {
-  if (s == "good") return Assessment::kGood;
-  if (s == "bad") return Assessment::kBad;
-  if (s == "unassessed") return Assessment::kNone;
+Assessment assessment_field(const std::string& s) {
+  if (auto a = parse_assessment(s)) return *a;
   throw std::invalid_argument("unknown assessment '" + s + "'");
 }
 
@@ -117,7 +115,7 @@ Result<StateFile> state_from_json(const std::string& text) {
       r.reflinked = i.value("reflinked", false);
       r.source = i.value("source", "");
       r.staged_at = i.value("staged_at", "");
-      r.assessment = parse_assessment(i.value("assessment", "unassessed"));
+      r.assessment = assessment_field(i.value("assessment", "unassessed"));
       r.assessed_at = i.value("assessed_at", "");
       state.images.push_back(std::move(r));
     }
@@ -143,7 +141,7 @@ std::string status_to_json(const HostStatus& s) {
       {"images", images},
       {"staged", s.staged},
       {"revert_pending", s.revert_pending},
-      {"next_boot", {{"image", optional_string(s.next_boot_image)}, {"action", s.next_boot_action}}},
+      {"next_boot", {{"image", optional_string(s.next_boot_image)}, {"action", rotation::action_name(s.next_boot_action)}}},
       {"assessment",
        {{"image", optional_string(s.assessed_image)},
         {"state", s.assessed_image ? json(assessment_name(s.assessment)) : json(nullptr)}}},

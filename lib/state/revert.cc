@@ -12,15 +12,6 @@ namespace imgroot::state {
 
 using namespace host_files;
 
-namespace {
-
-Status remove_durably(int dir, const char* name) {
-  if (auto st = remove_at(dir, name); !st) return st;
-  return fsync_fd(dir, "host partition directory");
-}
-
-}  // namespace
-
 Status request_revert(int dir, const RevertRequest& request) {
   auto s = rotation::read_state(dir);
   if (!s) return std::unexpected(s.error());
@@ -31,7 +22,7 @@ Status request_revert(int dir, const RevertRequest& request) {
                 " is staged, and the boot after the revert would start it; pass --unstage to "
                 "remove it, or 'imgroot revert --cancel' later");
   if (s->staged) {
-    if (auto st = remove_durably(dir, kNew); !st) return st;
+    if (auto st = remove_durably_at(dir, kNew); !st) return st;
   }
   const std::string why = "requested by 'imgroot revert' at " + now_rfc3339() + "\n";
   if (auto st = write_file_atomic_at(dir, kRevertFlag, why); !st) return st;
@@ -42,7 +33,7 @@ Result<bool> cancel_revert(int dir) {
   auto present = exists_at(dir, kRevertFlag);
   if (!present) return std::unexpected(present.error());
   if (!*present) return false;
-  if (auto st = remove_durably(dir, kRevertFlag); !st) return std::unexpected(st.error());
+  if (auto st = remove_durably_at(dir, kRevertFlag); !st) return std::unexpected(st.error());
   if (auto st = sync_for_boot_loader(dir); !st) return std::unexpected(st.error());
   return true;
 }

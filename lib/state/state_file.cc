@@ -6,19 +6,24 @@
 #include <ctime>
 
 #include "base/layout.h"
+#include "base/names.h"
 #include "system/file.h"
 
 namespace imgroot::state {
 
 using namespace host_files;
 
-const char* assessment_name(Assessment a) {
-  switch (a) {
-    case Assessment::kGood: return "good";
-    case Assessment::kBad: return "bad";
-    case Assessment::kNone: break;
-  }
-  return "unassessed";
+namespace {
+
+constexpr EnumName<Assessment> kAssessmentNames[] = {
+    {Assessment::kNone, "unassessed"}, {Assessment::kGood, "good"}, {Assessment::kBad, "bad"}};
+
+}  // namespace
+
+const char* assessment_name(Assessment a) { return enum_name(kAssessmentNames, a, "unassessed"); }
+
+std::optional<Assessment> parse_assessment(std::string_view name) {
+  return enum_value(kAssessmentNames, name);
 }
 
 bool ImageRecord::describes(const struct stat& st) const {
@@ -67,9 +72,7 @@ Status save_state(int dir, StateFile state, const std::optional<struct stat>& al
     return true;
   });
 
-  if (::mkdirat(dir, kStateDir, 0755) < 0 && errno != EEXIST)
-    return fail_errno(std::string("create ") + kStateDir + "/");
-  auto state_dir = Fd::open_at(dir, kStateDir, O_RDONLY | O_DIRECTORY);
+  auto state_dir = open_or_make_dir_at(dir, kStateDir, 0755);
   if (!state_dir) return std::unexpected(state_dir.error());
   if (auto st = write_file_atomic_at(state_dir->get(), host_files::kStateFile, state_to_json(state)); !st)
     return st;

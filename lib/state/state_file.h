@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -18,6 +19,7 @@ namespace imgroot::state {
 
 enum class Assessment { kNone, kGood, kBad };
 const char* assessment_name(Assessment a);  // "unassessed", "good", "bad"
+std::optional<Assessment> parse_assessment(std::string_view name);
 
 struct ImageRecord {
   std::uint64_t inode = 0;

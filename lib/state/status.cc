@@ -8,6 +8,7 @@
 #include "boot/rotation.h"
 #include "state/mount_table.h"
 #include "system/file.h"
+#include "system/sysfs.h"
 
 namespace imgroot::state {
 
@@ -15,19 +16,14 @@ using namespace host_files;
 
 namespace {
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // /sys/block/loopN/loop/backing_file for /dev/loopN; nullopt for anything else.
 std::optional<std::string> backing_file_of(const std::string& device, const SystemPaths& paths) {
   const std::string prefix = "/dev/loop";
   if (!device.starts_with(prefix)) return std::nullopt;
   std::string name = device.substr(5);  // loopN
-  auto text = read_file(paths.sys_block + "/" + name + "/loop/backing_file");
-  if (!text) return std::nullopt;
-  return trim(*text);
+  std::string backing = sysfs_attribute(paths.sys_block + "/" + name + "/loop/backing_file");
+  if (backing.empty()) return std::nullopt;
+  return backing;
 }
 
 // Is 'file' (an absolute path as the kernel prints it) a direct child of the
@@ -40,7 +36,7 @@ std::optional<std::string> name_on_hostpart(const std::string& file, const Hostp
   struct stat dir_st {}, hp_st {};
   if (::stat(parent.c_str(), &dir_st) < 0 || ::fstat(hostpart.dir.get(), &hp_st) < 0)
     return std::nullopt;
-  if (dir_st.st_dev != hp_st.st_dev || dir_st.st_ino != hp_st.st_ino) return std::nullopt;
+  if (!same_inode(dir_st, hp_st)) return std::nullopt;
   return file.substr(slash + 1);
 }
 
@@ -72,20 +68,10 @@ std::optional<std::string> root_fstype(const MountTable& table) {
 
 bool same_directory(int dir, const std::string& path) {
   struct stat a {}, b {};
-  return ::fstat(dir, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
-         a.st_ino == b.st_ino;
+  return ::fstat(dir, &a) == 0 && ::stat(path.c_str(), &b) == 0 && same_inode(a, b);
 }
 
 }  // namespace
-
-const char* overlay_name(Overlay overlay) {
-  switch (overlay) {
-    case Overlay::kTmpfs: return "tmpfs";
-    case Overlay::kPersistent: return "persistent";
-    case Overlay::kNone: break;
-  }
-  return "none";
-}
 
 bool serves_running_system(const Hostpart& hostpart, const SystemPaths& paths,
                            const Booted& booted) {
@@ -136,7 +122,7 @@ Result<HostStatus> read_status(const Hostpart& hostpart, const SystemPaths& path
   s.revert_pending = rot->revert_flag;
   // The next boot does not inherit this boot's imgroot.revert=1.
   s.next_boot_image = rotation::boot_choice(*rot, false);
-  s.next_boot_action = rotation::action_name(rotation::plan(*rot, false));
+  s.next_boot_action = rotation::plan(*rot, false);
 
   // The init always runs hn-root.img after rotating, so offline the image
   // an assessment is about is hn-root.img.

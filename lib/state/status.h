@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "boot/cmdline.h"
+#include "boot/rotation.h"
 #include "grub/trial.h"
 #include "state/hostpart.h"
 #include "state/state_file.h"
@@ -54,7 +55,7 @@ struct HostStatus {
   bool staged = false;
   bool revert_pending = false;
   std::optional<std::string> next_boot_image;
-  std::string next_boot_action;     // rotation::action_name
+  rotation::Action next_boot_action = rotation::Action::kNone;
   std::optional<std::string> assessed_image;  // the running image, or hn-root.img offline
   Assessment assessment = Assessment::kNone;
   bool removed_stale_partial = false;
@@ -82,9 +83,6 @@ std::string status_to_text(const HostStatus& status);
 // the directory the running system has it at (/hostpart). False offline.
 bool serves_running_system(const Hostpart& hostpart, const SystemPaths& paths);
 bool serves_running_system(const Hostpart& hostpart, const SystemPaths& paths, const Booted& booted);
-
-// "none", "tmpfs", "persistent".
-const char* overlay_name(Overlay overlay);
 
 // Which image is running, from the command line, the mount table and sysfs.
 Booted find_booted(const Hostpart& hostpart, const SystemPaths& paths);

@@ -48,10 +48,14 @@ void image_text(std::ostream& out, const ImageStatus& img) {
   out << "\n";
 }
 
-std::string rotation_text(const std::string& action) {
-  if (action == "upgrade") return ", which becomes hn-root.img; hn-root.img becomes hn-root-old.img";
-  if (action == "revert")
-    return ", which becomes hn-root.img again; hn-root.img becomes hn-root-broken.img";
+const char* rotation_text(rotation::Action action) {
+  switch (action) {
+    case rotation::Action::kUpgrade:
+      return ", which becomes hn-root.img; hn-root.img becomes hn-root-old.img";
+    case rotation::Action::kRevert:
+      return ", which becomes hn-root.img again; hn-root.img becomes hn-root-broken.img";
+    case rotation::Action::kNone: break;
+  }
   return " as it is";
 }
 

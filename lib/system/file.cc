@@ -33,6 +33,10 @@ Result<bool> exists_at(int dir, const std::string& name) {
   return st->has_value();
 }
 
+bool same_inode(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static Result<std::string> read_all(Fd fd, const std::string& name) {
   std::string out;
   char buf[8192];
@@ -155,6 +159,22 @@ Status remove_at(int dir, const std::string& name) {
   if (::unlinkat(dir, name.c_str(), 0) < 0 && errno != ENOENT)
     return fail_errno("remove " + quoted(name));
   return {};
+}
+
+Status remove_durably_at(int dir, const std::string& name) {
+  if (auto st = remove_at(dir, name); !st) return st;
+  return fsync_fd(dir, "directory of " + quoted(name));
+}
+
+Status make_dir_at(int dir, const std::string& name, mode_t mode) {
+  if (::mkdirat(dir, name.c_str(), mode) < 0 && errno != EEXIST)
+    return fail_errno("create directory " + quoted(name));
+  return {};
+}
+
+Result<Fd> open_or_make_dir_at(int dir, const std::string& name, mode_t mode) {
+  if (auto st = make_dir_at(dir, name, mode); !st) return std::unexpected(st.error());
+  return Fd::open_at(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 }
 
 Status fsync_fd(int fd, const std::string& what) {

@@ -16,6 +16,8 @@ namespace imgroot {
 // fstatat without following a final symlink; nullopt when the name does not exist.
 Result<std::optional<struct stat>> stat_at(int dir, const std::string& name);
 Result<bool> exists_at(int dir, const std::string& name);
+// Two stat results name one file: the same inode on the same filesystem.
+bool same_inode(const struct stat& a, const struct stat& b);
 
 Result<std::string> read_file_at(int dir, const std::string& name);
 Result<std::string> read_file(const std::string& path);
@@ -28,6 +30,15 @@ Status rename_at(int dir, const std::string& from, const std::string& to);
 Status link_at(int dir, const std::string& from, const std::string& to);
 // unlinkat; a name that is already gone is success.
 Status remove_at(int dir, const std::string& name);
+// remove_at, then fsync(dir): the removal survives a crash.
+Status remove_durably_at(int dir, const std::string& name);
+
+// mkdirat(dir, name, mode); a name that is already there is success (the
+// open or stat that follows says whether it is a directory).
+Status make_dir_at(int dir, const std::string& name, mode_t mode);
+// make_dir_at, then a handle on it for *_at calls (O_DIRECTORY, never
+// following a symlink).
+Result<Fd> open_or_make_dir_at(int dir, const std::string& name, mode_t mode);
 
 Status fsync_fd(int fd, const std::string& what);
 

@@ -57,7 +57,7 @@ Status write_file_copy(int from_dir, const std::string& from_name, const struct 
   if (!S_ISREG(now.st_mode)) return fail(quoted(from_name) + " is no longer a regular file");
   // Owner and mode come from 'st': they must be this file's, not those of
   // a file that someone renamed away since (with theirs in its place).
-  if (now.st_dev != st.st_dev || now.st_ino != st.st_ino)
+  if (!same_inode(now, st))
     return fail(quoted(from_name) + " changed while it was copied (another file has its name "
                 "now); nothing was copied");
   auto out = Fd::open_at(to_dir, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);

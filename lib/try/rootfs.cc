@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "image/mount.h"
+#include "system/file.h"
 #include "system/mount.h"
 #include "try/mount_point.h"
 
@@ -30,8 +31,7 @@ const std::string kRoot = kScratchDir + "/root";
 constexpr unsigned long kSafe = MS_NOSUID | MS_NODEV;
 
 Status make_dir(int dir, const std::string& name, mode_t mode) {
-  if (::mkdirat(dir, name.c_str(), mode) < 0 && errno != EEXIST)
-    return fail_errno("create " + quoted(name));
+  if (auto made = make_dir_at(dir, name, mode); !made) return made;
   struct stat st {};
   if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
     return fail_errno("stat " + quoted(name));

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "image/mount.h"
 #include "image/open.h"
 #include "system/fd.h"
 #include "try/init.h"
@@ -82,11 +83,6 @@ int boot_signal(int sig, int& stops) {
   return stops++ == 0 ? SIGRTMIN + 3 : SIGKILL;
 }
 
-std::string explain(const Error& e) {
-  if (e.code == EPERM) return e.message + "; imgroot try needs root";
-  return e.message;
-}
-
 int status_of(int wait_status, bool boot) {
   if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
   if (!WIFSIGNALED(wait_status)) return 1;
@@ -148,7 +144,9 @@ Result<int> run(const Request& request) {
                (request.network == Network::kNone ? CLONE_NEWNET : 0);
   args.exit_signal = SIGCHLD;
   const long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) return fail(explain(Error::from_errno("create the namespaces")));
+  if (pid < 0)
+    return std::unexpected(
+        image::explain_mount_error(Error::from_errno("create the namespaces"), "imgroot try"));
   if (pid == 0) {
     report->read = Fd();
     lifeline->write = Fd();

@@ -91,7 +91,8 @@ void check_status(FuzzedDataProvider& in) {
   s.staged = in.ConsumeBool();
   s.revert_pending = in.ConsumeBool();
   s.next_boot_image = maybe(in);
-  s.next_boot_action = in.ConsumeRandomLengthString(32);
+  s.next_boot_action = in.PickValueInArray(
+      {rotation::Action::kNone, rotation::Action::kUpgrade, rotation::Action::kRevert});
   s.assessed_image = maybe(in);
   s.assessment = in.PickValueInArray({Assessment::kNone, Assessment::kGood, Assessment::kBad});
   s.removed_stale_partial = in.ConsumeBool();

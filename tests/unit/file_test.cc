@@ -64,3 +64,53 @@ TEST_CASE("an atomic write leaves no temp file and gives the file the mode asked
   CHECK(read_file_at(dirs.out_fd.get(), "grub.cfg").value() == "two\n");
   CHECK((stat_at(dirs.out_fd.get(), "grub.cfg").value()->st_mode & 07777) == 0600);
 }
+
+TEST_CASE("two names of one file are the same inode; a copy is not", "[file]") {
+  Dirs dirs;
+  const int dir = dirs.out_fd.get();
+  REQUIRE(write_file_atomic_at(dir, "a", "x\n"));
+  REQUIRE(link_at(dir, "a", "b"));
+  REQUIRE(write_file_atomic_at(dir, "c", "x\n"));
+  auto a = stat_at(dir, "a").value().value();
+  auto b = stat_at(dir, "b").value().value();
+  auto c = stat_at(dir, "c").value().value();
+  CHECK(same_inode(a, b));
+  CHECK_FALSE(same_inode(a, c));
+  // The inode number alone is not the identity: another filesystem may reuse it.
+  struct stat elsewhere = a;
+  elsewhere.st_dev = a.st_dev + 1;
+  CHECK_FALSE(same_inode(a, elsewhere));
+}
+
+TEST_CASE("a directory is made when missing and opened when it is there", "[file]") {
+  Dirs dirs;
+  const int dir = dirs.out_fd.get();
+  auto made = open_or_make_dir_at(dir, "imgroot", 0700);
+  REQUIRE(made);
+  REQUIRE(write_file_atomic_at(made->get(), "inside", "1\n"));
+  auto st = stat_at(dir, "imgroot").value().value();
+  CHECK((st.st_mode & 07777) == 0700);
+  auto again = open_or_make_dir_at(dir, "imgroot", 0755);
+  REQUIRE(again);
+  CHECK(read_file_at(again->get(), "inside").value() == "1\n");
+  CHECK(make_dir_at(dir, "imgroot", 0755));
+}
+
+TEST_CASE("opening a directory to make refuses a file or a symlink in its place", "[file]") {
+  Dirs dirs;
+  const int dir = dirs.out_fd.get();
+  REQUIRE(write_file_atomic_at(dir, "file", "x\n"));
+  CHECK(open_or_make_dir_at(dir, "file", 0755).error().code == ENOTDIR);
+  REQUIRE(::symlink(dirs.tmp.path().c_str(), (dirs.out + "/link").c_str()) == 0);
+  CHECK_FALSE(open_or_make_dir_at(dir, "link", 0755));
+  CHECK(make_dir_at(dir, "missing/below", 0755).error().code == ENOENT);
+}
+
+TEST_CASE("a durable removal removes the name, and a name already gone is success", "[file]") {
+  Dirs dirs;
+  const int dir = dirs.out_fd.get();
+  REQUIRE(write_file_atomic_at(dir, "flag", ""));
+  REQUIRE(remove_durably_at(dir, "flag"));
+  CHECK_FALSE(exists_at(dir, "flag").value());
+  CHECK(remove_durably_at(dir, "flag"));
+}

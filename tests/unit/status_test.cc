@@ -111,7 +111,7 @@ TEST_CASE("the next boot is the one rotation chooses", "[status]") {
   REQUIRE(status);
   CHECK(status->staged);
   CHECK(status->next_boot_image == "hn-root-new.img");
-  CHECK(status->next_boot_action == "upgrade");
+  CHECK(status->next_boot_action == rotation::Action::kUpgrade);
 }
 
 TEST_CASE("mark-bad records the verdict for the booted image", "[status]") {
