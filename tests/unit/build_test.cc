@@ -6,41 +6,22 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "initramfs/build.h"
 #include "initramfs/compress.h"
 #include "initramfs/elf.h"
 #include "system/file.h"
+#include "test_support.h"
 
 using namespace imgroot;
 using namespace imgroot::initramfs;
+using namespace imgroot::test;
 
 namespace {
 
-std::string fixture_root() {
-  std::string here = __FILE__;
-  return here.substr(0, here.rfind("/unit/")) + "/fixtures/modules";
-}
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char name[] = "/tmp/imgroot-test-XXXXXX";
-    REQUIRE(::mkdtemp(name));
-    path = name;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);  // best effort: a leftover in /tmp harms nothing
-  }
-  std::string write(const std::string& name, const std::string& content) const {
-    std::string file = path + "/" + name;
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
-  }
-};
+// tests/fixtures/modules: a small kernel "6.1.0-test" shaped like Debian's.
+std::string fixture_root() { return IMGROOT_FIXTURES "/modules"; }
 
 // A spec over the fixture kernel with a fake (non-ELF) init.
 InitramfsSpec fixture_spec(const TempDir& tmp) {
@@ -156,7 +137,7 @@ TEST_CASE("the zstd output decompresses to the archive", "[build]") {
 TEST_CASE("a missing init or a dynamically linked one is refused", "[build]") {
   TempDir tmp;
   auto spec = fixture_spec(tmp);
-  spec.init = tmp.path + "/no-such-init";
+  spec.init = tmp / "no-such-init";
   auto missing = assemble_initramfs(spec);
   REQUIRE_FALSE(missing);
   CHECK(missing.error().message.find("no-such-init") != std::string::npos);
@@ -179,12 +160,12 @@ TEST_CASE("only an ELF file with PT_INTERP needs an interpreter", "[build]") {
 
 TEST_CASE("the output replaces an older file whole, without leaving a temp file", "[build]") {
   TempDir tmp;
-  const std::string out = tmp.path + "/initramfs.img";
+  const std::string out = tmp / "initramfs.img";
   REQUIRE(write_initramfs(out, "old"));
   REQUIRE(write_initramfs(out, "new contents"));
   CHECK(*read_file(out) == "new contents");
-  auto dir = Fd::open_dir(tmp.path);
+  auto dir = Fd::open_dir(tmp.path());
   REQUIRE(dir);
   CHECK(*list_dir(dir->get()) == std::vector<std::string>{"initramfs.img"});
-  CHECK_FALSE(write_initramfs(tmp.path + "/missing-dir/x.img", "x"));
+  CHECK_FALSE(write_initramfs(tmp / "missing-dir/x.img", "x"));
 }

@@ -39,12 +39,6 @@ Copy open_pair(const std::string& from, const std::string& to) {
   return {std::move(*source), std::move(*dest)};
 }
 
-struct stat stat_of(const std::string& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st;
-}
-
 }  // namespace
 
 TEST_CASE("a copy hashes to the SHA-256 of its content", "[copy]") {

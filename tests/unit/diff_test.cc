@@ -21,6 +21,15 @@ struct Trees {
     dir(a);
     dir(b);
   }
+  // 'path' in both trees, holding 'in_a' in a and 'in_b' in b.
+  void both(const std::string& path, const std::string& in_a, const std::string& in_b) const {
+    file(a + path, in_a);
+    file(b + path, in_b);
+  }
+  // Files holding "x" at 'paths' in b only.
+  void added(std::initializer_list<std::string> paths) const {
+    for (const auto& path : paths) file(b + path, "x");
+  }
 };
 
 }  // namespace
@@ -37,10 +46,8 @@ TEST_CASE("identical trees report nothing but zero counts", "[diff]") {
 
 TEST_CASE("added, removed and changed entries come one a line in path order", "[diff]") {
   Trees t;
-  file(t.a + "/etc/content", "aaaa\n");
-  file(t.b + "/etc/content", "bbbb\n");
-  file(t.a + "/etc/size", "short\n");
-  file(t.b + "/etc/size", "longer text\n");
+  t.both("/etc/content", "aaaa\n", "bbbb\n");
+  t.both("/etc/size", "short\n", "longer text\n");
   file(t.a + "/etc/mode", "m\n", 0644);
   file(t.b + "/etc/mode", "m\n", 0600);
   symlink("target1", t.a + "/etc/link");
@@ -71,15 +78,13 @@ TEST_CASE("added, removed and changed entries come one a line in path order", "[
 TEST_CASE("a directory's entries follow it, before its later siblings", "[diff]") {
   Trees t;
   // Byte order would put "a-c" before "a/b"; the report keeps a's entries with a.
-  file(t.b + "/a/b", "x");
-  file(t.b + "/a-c", "x");
+  t.added({"/a/b", "/a-c"});
   CHECK(report(t.a, t.b) == "+ /a\n+ /a/b\n+ /a-c\n3 added, 0 removed, 0 changed\n");
 }
 
 TEST_CASE("xattrs are compared by name and value", "[diff]") {
   Trees t;
-  file(t.a + "/f", "x");
-  file(t.b + "/f", "x");
+  t.both("/f", "x", "x");
   if (!set_xattr(t.a + "/f", "user.changed", "1")) {
     WARN("skipped: the temporary directory's filesystem has no user xattrs");
     return;
@@ -115,11 +120,8 @@ TEST_CASE("hard-link changes are listed after the walk and each path counted onc
 
 TEST_CASE("excluded paths and names are neither compared nor entered", "[diff]") {
   Trees t;
-  file(t.b + "/var/log/syslog", "x");
-  file(t.b + "/var/log/old/1", "x");
-  file(t.b + "/var/lib/x", "x");
-  file(t.b + "/usr/lib/mod.pyc", "x");
-  file(t.b + "/usr/lib/mod.py", "x");
+  t.added({"/var/log/syslog", "/var/log/old/1", "/var/lib/x", "/usr/lib/mod.pyc",
+           "/usr/lib/mod.py"});
   diff::Options options;
   options.excludes = {"/var/log/*", "*.pyc"};
   CHECK(report(t.a, t.b, options) ==
@@ -129,8 +131,7 @@ TEST_CASE("excluded paths and names are neither compared nor entered", "[diff]")
 
 TEST_CASE("with trust_mtime, equal size and mtime are taken as equal content", "[diff]") {
   Trees t;
-  file(t.a + "/f", "aaaa");
-  file(t.b + "/f", "bbbb");
+  t.both("/f", "aaaa", "bbbb");
   struct timespec times[2] = {{1'000'000, 5}, {1'000'000, 5}};
   REQUIRE(::utimensat(AT_FDCWD, (t.a + "/f").c_str(), times, 0) == 0);
   REQUIRE(::utimensat(AT_FDCWD, (t.b + "/f").c_str(), times, 0) == 0);
@@ -146,8 +147,7 @@ TEST_CASE("with trust_mtime, equal size and mtime are taken as equal content", "
 TEST_CASE("files longer than a read chunk are compared to the last byte", "[diff]") {
   Trees t;
   std::string big(1 << 20, 'x');
-  file(t.a + "/same", big);
-  file(t.b + "/same", big);
+  t.both("/same", big, big);
   file(t.a + "/last", big);
   big.back() = 'y';
   file(t.b + "/last", big);
@@ -156,10 +156,7 @@ TEST_CASE("files longer than a read chunk are compared to the last byte", "[diff
 
 TEST_CASE("names that could break a line or mislead are escaped", "[diff]") {
   Trees t;
-  file(t.b + "/new\nline", "x");
-  file(t.b + "/back\\slash", "x");
-  file(t.b + std::string("/bad\xff") + "byte", "x");
-  file(t.b + "/caf\xc3\xa9 ok", "x");
+  t.added({"/new\nline", "/back\\slash", std::string("/bad\xff") + "byte", "/caf\xc3\xa9 ok"});
   CHECK(report(t.a, t.b) ==
         "+ /back\\x5cslash\n+ /bad\\xffbyte\n+ /caf\xc3\xa9 ok\n+ /new\\x0aline\n"
         "4 added, 0 removed, 0 changed\n");
@@ -169,8 +166,7 @@ TEST_CASE("names that could break a line or mislead are escaped", "[diff]") {
 
 TEST_CASE("the JSON report holds the same entries and counts, one entry a line", "[diff]") {
   Trees t;
-  file(t.a + "/etc/content", "aaaa\n");
-  file(t.b + "/etc/content", "bbbb\n");
+  t.both("/etc/content", "aaaa\n", "bbbb\n");
   file(t.b + "/etc/new", "n\n", 0600);
   symlink("x", t.a + "/etc/old");
   auto fa = Fd::open(t.a, O_RDONLY | O_DIRECTORY);

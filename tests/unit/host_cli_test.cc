@@ -39,10 +39,10 @@ struct Fixture {
   std::string set(const std::string& p) const { return dir / ("hp/imgroot/host/" + p); }
 };
 
-struct stat lstat_of(const std::string& path) {
-  struct stat st {};
-  REQUIRE(::lstat(path.c_str(), &st) == 0);
-  return st;
+bool can_chown() {
+  if (::geteuid() == 0) return true;
+  WARN("skipped: changing owners needs root");
+  return false;
 }
 
 }  // namespace
@@ -182,10 +182,7 @@ TEST_CASE("host show lists the set and compares it with a root", "[host]") {
 }
 
 TEST_CASE("captured files keep their owner, in the set and when applied", "[host][root]") {
-  if (::geteuid() != 0) {
-    WARN("skipped: changing owners needs root");
-    return;
-  }
+  if (!can_chown()) return;
   Fixture f;
   REQUIRE(::lchown((f.dir / "root/etc/ssh/ssh_host_ed25519_key").c_str(), 1234, 5678) == 0);
   REQUIRE(::lchown((f.dir / "root/etc/resolv.conf").c_str(), 1234, 5678) == 0);
@@ -258,23 +255,24 @@ void make_keys(const Fixture& f) {
   REQUIRE(::chown((f.dir / "root/etc/pg.conf").c_str(), 104, 104) == 0);
 }
 
-bool can_chown() {
-  if (::geteuid() == 0) return true;
-  WARN("skipped: changing owners needs root");
-  return false;
-}
+// The Fixture with make_keys's files captured from 'paths', and a place for
+// a new image to apply them to.
+struct KeysCaptured : Fixture {
+  const std::string image = dir / "image";
+  explicit KeysCaptured(const std::string& paths) {
+    make_keys(*this);
+    REQUIRE(capture(paths).status == 0);
+  }
+};
 
 }  // namespace
 
 TEST_CASE("owners are applied by name: a group renumbered in the new image keeps its files",
           "[host][root]") {
   if (!can_chown()) return;
-  Fixture f;
-  make_keys(f);
-  REQUIRE(f.capture("/etc/ssl/private /etc/pg.conf").status == 0);
-
+  KeysCaptured f("/etc/ssl/private /etc/pg.conf");
+  const std::string& image = f.image;
   // The rebuilt image: 108 is docker now, ssl-cert 111, postgres 110.
-  const std::string image = f.dir / "image";
   CHECK(apply_to(f, image, "postgres:x:110:110::/var/lib/postgresql:/bin/sh\n",
                  "docker:x:108:\nssl-cert:x:111:postgres\npostgres:x:110:\n")
             .empty());
@@ -296,11 +294,8 @@ TEST_CASE("owners are applied by name: a group renumbered in the new image keeps
 TEST_CASE("a name the new image lacks gives root:root and the owner's bits only, with a warning",
           "[host][root]") {
   if (!can_chown()) return;
-  Fixture f;
-  make_keys(f);
-  REQUIRE(f.capture("/etc/ssl/private").status == 0);
-
-  const std::string image = f.dir / "image";
+  KeysCaptured f("/etc/ssl/private");
+  const std::string& image = f.image;
   auto warnings = apply_to(f, image, "", "docker:x:108:\n");  // no ssl-cert
   CHECK(lstat_of(image + "/etc/ssl/private/node.key").st_gid == 0);
   CHECK((lstat_of(image + "/etc/ssl/private/node.key").st_mode & 07777) == 0600);

@@ -29,12 +29,6 @@ void set_mtime(const std::string& path, time_t when) {
   REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
 }
 
-struct stat lstat_of(const std::string& path) {
-  struct stat st {};
-  REQUIRE(::lstat(path.c_str(), &st) == 0);
-  return st;
-}
-
 // A host partition with imgroot/host, a root to apply it to, and a place
 // outside the root that must never be written.
 struct Fixture {

@@ -12,17 +12,16 @@
 #include "initramfs/modules.h"
 #include "system/fd.h"
 #include "system/file.h"
+#include "test_support.h"
 
 using namespace imgroot;
 using namespace imgroot::initramfs;
+using namespace imgroot::test;
 
 namespace {
 
 // tests/fixtures/modules: a small kernel "6.1.0-test" shaped like Debian's.
-std::string fixture_root() {
-  std::string here = __FILE__;
-  return here.substr(0, here.rfind("/unit/")) + "/fixtures/modules";
-}
+std::string fixture_root() { return IMGROOT_FIXTURES "/modules"; }
 constexpr const char* kRelease = "6.1.0-test";
 
 ModuleIndex load_index(const std::string& root, const std::string& release) {
@@ -55,19 +54,6 @@ size_t position(const std::vector<std::string>& names, const std::string& name) 
   REQUIRE(it != names.end());
   return static_cast<size_t>(it - names.begin());
 }
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char name[] = "/tmp/imgroot-test-XXXXXX";
-    REQUIRE(::mkdtemp(name));
-    path = name;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);  // best effort: a leftover in /tmp harms nothing
-  }
-};
 
 }  // namespace
 
@@ -205,18 +191,18 @@ TEST_CASE("depmod writes the modules.dep that an unpacked kernel package lacks",
     return;
   }
   TempDir root;
-  const std::string dir = root.path + "/lib/modules/9.9.9-test";
+  const std::string dir = root / "lib/modules/9.9.9-test";
   std::filesystem::create_directories(dir + "/kernel");
   // What a kernel package ships besides the modules; depmod warns without them.
   for (const char* name : {"modules.order", "modules.builtin", "modules.builtin.modinfo"})
     REQUIRE(std::ofstream(dir + "/" + name).good());
-  auto before = has_modules_dep(root.path, "9.9.9-test");
+  auto before = has_modules_dep(root.path(), "9.9.9-test");
   REQUIRE(before);
   CHECK_FALSE(*before);
-  auto st = run_depmod(root.path, "9.9.9-test");
+  auto st = run_depmod(root.path(), "9.9.9-test");
   if (!st) FAIL(st.error().message);
-  CHECK(*has_modules_dep(root.path, "9.9.9-test"));
-  CHECK(has_modules_dep(root.path, "no-such-release").error().code == ENOENT);
+  CHECK(*has_modules_dep(root.path(), "9.9.9-test"));
+  CHECK(has_modules_dep(root.path(), "no-such-release").error().code == ENOENT);
 }
 
 TEST_CASE("the unpacked Debian kernel's ext4 closure has crc32c and jbd2 before ext4",

@@ -27,12 +27,6 @@ namespace {
 
 constexpr std::uint64_t MiB = provision::kMiB;
 
-bool can_provision() {
-  if (!have_root_and_loop_devices()) return false;
-  enter_private_mount_namespace();
-  return true;
-}
-
 Ran imgroot_cli(const std::string& args) { return run(std::string(IMGROOT_BINARY) + " " + args); }
 
 // A sparse disk image file and a tiny image that passes stage's checks.
@@ -48,9 +42,7 @@ struct Disk {
                        shell_quote(image) + " " + options);
   }
   std::uint64_t allocated() const {
-    struct stat st {};
-    REQUIRE(::stat(file.c_str(), &st) == 0);
-    return static_cast<std::uint64_t>(st.st_blocks) * 512;
+    return static_cast<std::uint64_t>(stat_of(file).st_blocks) * 512;
   }
   // A line of `sgdisk -i N` ("Partition name: 'hostpart'" -> "'hostpart'").
   std::string gpt_field(int n, const std::string& field) const {
@@ -95,8 +87,7 @@ struct Disk {
 // Loop devices backed by 'file', by name.
 std::vector<std::string> loops_backed_by(const std::string& file) {
   std::vector<std::string> out;
-  struct stat want {};
-  REQUIRE(::stat(file.c_str(), &want) == 0);
+  const struct stat want = stat_of(file);
   for (const auto& e : std::filesystem::directory_iterator("/sys/block")) {
     std::string backing = e.path().string() + "/loop/backing_file";
     if (!exists(backing)) continue;
@@ -120,7 +111,7 @@ std::vector<std::string> private_node_dirs(const std::string& base) {
 
 TEST_CASE("provision makes a sparse 1 GiB file a GPT disk with EFI-BOOT, GRUB, hostpart and the image",
           "[root][provision]") {
-  if (!can_provision()) return;
+  if (!can_loop_mount_privately()) return;
   Disk disk;
   const std::string mounts_before = read_text("/proc/self/mountinfo");
   auto r = disk.provision("--yes --timeout 0 --cmdline console=ttyS0");
@@ -172,7 +163,7 @@ TEST_CASE("provision makes a sparse 1 GiB file a GPT disk with EFI-BOOT, GRUB, h
 
 TEST_CASE("without --yes provision prints the plan, refuses, and leaves the disk untouched",
           "[root][provision]") {
-  if (!can_provision()) return;
+  if (!can_loop_mount_privately()) return;
   Disk disk;
   auto r = disk.provision("");
   CHECK(r.status == 1);
@@ -184,7 +175,7 @@ TEST_CASE("without --yes provision prints the plan, refuses, and leaves the disk
 }
 
 TEST_CASE("a dry run prints the plan and changes nothing", "[root][provision]") {
-  if (!can_provision()) return;
+  if (!can_loop_mount_privately()) return;
   Disk disk;
   auto r = disk.provision("--dry-run --fs xfs");
   CHECK(r.status == 0);
@@ -196,7 +187,7 @@ TEST_CASE("a dry run prints the plan and changes nothing", "[root][provision]") 
 
 TEST_CASE("an image that fails stage's checks is refused before the disk is touched",
           "[root][provision]") {
-  if (!can_provision()) return;
+  if (!can_loop_mount_privately()) return;
   Disk disk;
   make_ext4_image(disk.dir / "noinit.img", disk.dir / "noinit",
                   {{"boot/kernel", "k"}, {"boot/initramfs", "i"}});
@@ -221,7 +212,7 @@ TEST_CASE("an image that fails stage's checks is refused before the disk is touc
 
 TEST_CASE("an erofs image is refused: the GRUB that provision installs cannot read it",
           "[root][provision]") {
-  if (!can_provision()) return;
+  if (!can_loop_mount_privately()) return;
   Disk disk;
   if (!make_good_erofs_image(disk.dir / "erofs.img", disk.dir / "erofs-root")) return;
   auto r = imgroot_cli("provision " + shell_quote(disk.file) + " --yes --image " +
@@ -235,7 +226,7 @@ TEST_CASE("an erofs image is refused: the GRUB that provision installs cannot re
 }
 
 TEST_CASE("a disk too small for the image is refused before it is touched", "[root][provision]") {
-  if (!can_provision()) return;
+  if (!can_loop_mount_privately()) return;
   Disk disk("120M");
   auto r = disk.provision("--yes");
   CHECK(r.status == 1);
@@ -245,7 +236,7 @@ TEST_CASE("a disk too small for the image is refused before it is touched", "[ro
 
 TEST_CASE("provision works on a block device and refuses it while a partition is mounted",
           "[root][provision]") {
-  if (!can_provision()) return;
+  if (!can_loop_mount_privately()) return;
   Disk disk;
   auto file = Fd::open(disk.file, O_RDWR);
   REQUIRE(file);
@@ -284,7 +275,7 @@ TEST_CASE("provision works on a block device and refuses it while a partition is
 }
 
 TEST_CASE("a loop device that cannot carry partitions is refused", "[root][provision]") {
-  if (!can_provision()) return;
+  if (!can_loop_mount_privately()) return;
   Disk disk;
   auto file = Fd::open(disk.file, O_RDWR);
   REQUIRE(file);
@@ -298,7 +289,7 @@ TEST_CASE("a loop device that cannot carry partitions is refused", "[root][provi
 
 TEST_CASE("a failure halfway says the disk is partly written and leaves nothing mounted or attached",
           "[root][provision]") {
-  if (!can_provision()) return;
+  if (!can_loop_mount_privately()) return;
   Disk disk;
   // Tools earlier in PATH that fail in two places: after the host partition
   // was mounted (a 4 MiB filesystem: the copy does not fit), and at the end.
@@ -328,7 +319,7 @@ TEST_CASE("a failure halfway says the disk is partly written and leaves nothing 
 }
 
 TEST_CASE("provision makes xfs host partitions too", "[root][provision]") {
-  if (!can_provision()) return;
+  if (!can_loop_mount_privately()) return;
   Disk disk;
   auto r = disk.provision("--yes --fs xfs --esp-size 32MiB");
   INFO(r.output);
@@ -341,7 +332,7 @@ TEST_CASE("provision makes xfs host partitions too", "[root][provision]") {
 
 TEST_CASE("partition nodes are made in a private directory where /dev has none",
           "[root][provision]") {
-  if (!can_provision()) return;
+  if (!can_loop_mount_privately()) return;
   TempDir dir;
   const std::string file = dir / "disk.img";
   REQUIRE(run("truncate -s 64M " + shell_quote(file)).status == 0);
@@ -363,9 +354,7 @@ TEST_CASE("partition nodes are made in a private directory where /dev has none",
     CHECK(nodes->made_nodes());
     node2 = nodes->node(2);
     CHECK_THAT(node2, Catch::StartsWith(dir / ".imgroot-provision."));
-    struct stat st {};
-    REQUIRE(::stat(node2.c_str(), &st) == 0);
-    CHECK(S_ISBLK(st.st_mode));
+    CHECK(S_ISBLK(stat_of(node2).st_mode));
     // Written through the node, found at partition 2's offset in the file.
     auto part = Fd::open(node2, O_WRONLY);
     REQUIRE(part);

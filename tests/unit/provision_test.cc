@@ -45,6 +45,11 @@ struct FakeSystem {
     write_text(p + "/partition", std::to_string(n) + "\n");
     write_text(p + "/dev", devno + "\n");
   }
+  // Partition 'n' as the device the file 'path' is on.
+  void partition_holding(int n, const std::string& path) {
+    const dev_t dev = stat_of(path).st_dev;
+    partition(n, std::to_string(major(dev)) + ":" + std::to_string(minor(dev)));
+  }
   // A loop device whose backing file is 'file'.
   void loop(const std::string& devno, const std::string& file) {
     std::filesystem::create_directories(paths.sys_dev_block + "/" + devno + "/loop");
@@ -175,9 +180,7 @@ TEST_CASE("a disk whose host partition holds the image / runs from is refused", 
   FakeSystem sys;
   const std::string image = sys.dir / "hn-root.img";
   write_text(image, "image");
-  struct stat st {};
-  REQUIRE(::stat(image.c_str(), &st) == 0);
-  sys.partition(2, std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev)));
+  sys.partition_holding(2, image);
   sys.loop("7:0", image);
   sys.mount(21, "7:0", "/", "/nonexistent/loop0");
   CHECK(message(sys.check()) == "'/dev/vdz' holds the running root: / is on the loop device backed by '" +
@@ -188,9 +191,7 @@ TEST_CASE("a disk with a swap partition in use is refused", "[provision]") {
   FakeSystem sys;
   // /proc/swaps names the device; its number comes from the device node, so
   // use a real one: the directory's own device stands for partition 1.
-  struct stat st {};
-  REQUIRE(::stat(sys.dir.path().c_str(), &st) == 0);
-  sys.partition(1, std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev)));
+  sys.partition_holding(1, sys.dir.path());
   sys.swaps += sys.dir.path() + "/swapfile\tfile\t1024\t0\t-2\n";
   write_text(sys.dir / "swapfile", "");
   CHECK_THAT(message(sys.check()), Catch::Contains("vdz1 holds swap space") && Catch::Contains("swapoff"));
@@ -208,8 +209,7 @@ TEST_CASE("a disk image file attached to a loop device is refused", "[provision]
   FakeSystem sys;
   const std::string file = sys.dir / "disk.img";
   write_text(file, "disk");
-  struct stat st {};
-  REQUIRE(::stat(file.c_str(), &st) == 0);
+  const struct stat st = stat_of(file);
   Target target;
   target.path = file;
   target.dev = st.st_dev;

@@ -30,12 +30,6 @@ using namespace imgroot::test;
 
 namespace {
 
-bool can_loop_mount() {
-  if (!have_root_and_loop_devices()) return false;
-  enter_private_mount_namespace();
-  return true;
-}
-
 // What is mounted and which files are attached to loop devices, to compare
 // before and after.
 std::string mounts_and_loops() {
@@ -67,6 +61,15 @@ bool can_make(const std::string& type) {
   return true;
 }
 
+// The names in 'dir', sorted.
+std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 // A fresh filesystem (ext4 unless told) on a loop device, mounted at dir/mnt.
 struct HostFs {
   TempDir dir;
@@ -94,6 +97,8 @@ struct HostFs {
   }
 
   std::string mnt() const { return dir / "mnt"; }
+  // Nothing on it but what mkfs made.
+  bool untouched() const { return names_in(mnt()) == std::vector<std::string>{"lost+found"}; }
   std::string at(const std::string& name) const { return dir / ("mnt/" + name); }
 };
 
@@ -102,6 +107,23 @@ stage::StageRequest request(const std::string& image, bool inspect = true) {
   r.image = image;
   r.inspect = inspect;
   return r;
+}
+
+// Why staging 'r' onto 'host' fails; it must fail.
+std::string refusal(const HostFs& host, const stage::StageRequest& r) {
+  auto staged = stage::stage_image(host.fd.get(), r, {});
+  REQUIRE_FALSE(staged);
+  return staged.error().message;
+}
+
+// Staging 'r' onto 'host' fails with 'message' and leaves nothing mounted,
+// attached or written.
+void check_refused_cleanly(const HostFs& host, const stage::StageRequest& r,
+                           const std::string& message) {
+  const std::string before = mounts_and_loops();
+  CHECK(refusal(host, r) == message);
+  CHECK(mounts_and_loops() == before);
+  CHECK(host.untouched());
 }
 
 // 'size' bytes of random data at 'offset' in 'path', in repeated 4 MiB blocks.
@@ -124,22 +146,6 @@ void make_big_image(const std::string& path, off_t size) {
   fill_random(path, 64 << 20, size - (64 << 20));
 }
 
-pid_t spawn_imgroot(const std::vector<std::string>& args) {
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    std::vector<char*> argv{const_cast<char*>(IMGROOT_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(IMGROOT_BINARY, argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
 // Wait until the child has started writing its partial copy.
 bool copy_started(const HostFs& host, pid_t pid) {
   for (int i = 0; i < 20000; ++i) {
@@ -151,18 +157,10 @@ bool copy_started(const HostFs& host, pid_t pid) {
   return false;
 }
 
-std::vector<std::string> names_in(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(dir))
-    names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 }  // namespace
 
 TEST_CASE("staging a good image leaves nothing mounted or attached", "[root][stage]") {
-  if (!can_loop_mount()) return;
+  if (!can_loop_mount_privately()) return;
   HostFs host("64M");
   TempDir src;
   make_good_image(src / "good.img", src / "root");
@@ -177,23 +175,18 @@ TEST_CASE("staging a good image leaves nothing mounted or attached", "[root][sta
 
 TEST_CASE("stage refuses an image of a filesystem type imgroot does not boot, before mounting it",
           "[root][stage]") {
-  if (!can_loop_mount()) return;
+  if (!can_loop_mount_privately()) return;
   HostFs host("64M");
   TempDir src;
   for (const std::string type : {"vfat", "minix"}) {
     const std::string image = src / (type + ".img");
     make_foreign_image(image, type);
-    const std::string before = mounts_and_loops();
-    auto staged = stage::stage_image(host.fd.get(), request(image), {});
-    REQUIRE_FALSE(staged);
-    CHECK(staged.error().message == foreign_refusal(image, type));
-    CHECK(mounts_and_loops() == before);
-    CHECK(names_in(host.mnt()) == std::vector<std::string>{"lost+found"});
+    check_refused_cleanly(host, request(image), foreign_refusal(image, type));
   }
 }
 
 TEST_CASE("ext2 and ext3 images are inspected and staged", "[root][stage]") {
-  if (!can_loop_mount()) return;
+  if (!can_loop_mount_privately()) return;
   HostFs host("64M");
   TempDir src;
   for (const std::string type : {"ext2", "ext3"}) {
@@ -210,32 +203,25 @@ TEST_CASE("ext2 and ext3 images are inspected and staged", "[root][stage]") {
 }
 
 TEST_CASE("an image without /sbin/init is refused with its message", "[root][stage]") {
-  if (!can_loop_mount()) return;
+  if (!can_loop_mount_privately()) return;
   HostFs host("64M");
   TempDir src;
   make_ext4_image(src / "noinit.img", src / "root",
                   {{"boot/kernel", "k"}, {"boot/initramfs", "i"}, {"bin/sh", "x:"}});
-  const std::string before = mounts_and_loops();
-  auto staged = stage::stage_image(host.fd.get(), request(src / "noinit.img"), {});
-  REQUIRE_FALSE(staged);
-  CHECK(staged.error().message == "the image has no /sbin/init");
-  CHECK(mounts_and_loops() == before);
-  CHECK(names_in(host.mnt()) == std::vector<std::string>{"lost+found"});
+  check_refused_cleanly(host, request(src / "noinit.img"), "the image has no /sbin/init");
 }
 
 TEST_CASE("an init that is not executable is refused", "[root][stage]") {
-  if (!can_loop_mount()) return;
+  if (!can_loop_mount_privately()) return;
   HostFs host("64M");
   TempDir src;
   make_ext4_image(src / "img", src / "root",
                   {{"sbin/init", "not executable"}, {"boot/kernel", "k"}, {"boot/initramfs", "i"}});
-  auto staged = stage::stage_image(host.fd.get(), request(src / "img"), {});
-  REQUIRE_FALSE(staged);
-  CHECK(staged.error().message == "the image's /sbin/init is not executable");
+  CHECK(refusal(host, request(src / "img")) == "the image's /sbin/init is not executable");
 }
 
 TEST_CASE("symlinks in the image resolve inside the image, never on the host", "[root][stage]") {
-  if (!can_loop_mount()) return;
+  if (!can_loop_mount_privately()) return;
   HostFs host("64M");
   TempDir src;
   // /etc/hostname exists on the host, not in the image.
@@ -243,26 +229,22 @@ TEST_CASE("symlinks in the image resolve inside the image, never on the host", "
                   {{"sbin/init", "x:"},
                    {"boot/kernel", "->/etc/hostname"},
                    {"boot/initramfs", "->../../../../../etc/hostname"}});
-  auto staged = stage::stage_image(host.fd.get(), request(src / "img"), {});
-  REQUIRE_FALSE(staged);
-  CHECK(staged.error().message == "the image has no /boot/kernel");
+  CHECK(refusal(host, request(src / "img")) == "the image has no /boot/kernel");
 }
 
 TEST_CASE("the image must have the program --init names", "[root][stage]") {
-  if (!can_loop_mount()) return;
+  if (!can_loop_mount_privately()) return;
   HostFs host("64M");
   TempDir src;
   make_good_image(src / "good.img", src / "root");
   auto r = request(src / "good.img");
   r.init = "/lib/systemd/systemd";
-  auto staged = stage::stage_image(host.fd.get(), r, {});
-  REQUIRE_FALSE(staged);
-  CHECK(staged.error().message == "the image has no /lib/systemd/systemd");
+  CHECK(refusal(host, r) == "the image has no /lib/systemd/systemd");
 }
 
 TEST_CASE("running out of space mid-copy leaves no partial file and the images intact",
           "[root][stage]") {
-  if (!can_loop_mount()) return;
+  if (!can_loop_mount_privately()) return;
   HostFs host("16M");
   fill_random(host.at("hn-root.img"), 0, 4 << 20);
   const std::string current = read_text(host.at("hn-root.img"));
@@ -290,7 +272,7 @@ TEST_CASE("running out of space mid-copy leaves no partial file and the images i
 
 TEST_CASE("kill -9 during a copy leaves nothing a boot could load, and status cleans up",
           "[root][stage]") {
-  if (!can_loop_mount()) return;
+  if (!can_loop_mount_privately()) return;
   HostFs host("1536M");
   write_text(host.at("hn-root.img"), "current");
   TempDir src;
@@ -313,7 +295,7 @@ TEST_CASE("kill -9 during a copy leaves nothing a boot could load, and status cl
 }
 
 TEST_CASE("SIGTERM during a copy removes the partial copy and exits 1", "[root][stage]") {
-  if (!can_loop_mount()) return;
+  if (!can_loop_mount_privately()) return;
   HostFs host("1536M");
   TempDir src;
   make_big_image(src / "big.img", 1 << 30);
@@ -326,13 +308,13 @@ TEST_CASE("SIGTERM during a copy removes the partial copy and exits 1", "[root][
   REQUIRE(started);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 1);
-  CHECK(names_in(host.mnt()) == std::vector<std::string>{"lost+found"});
+  CHECK(host.untouched());
 }
 
 TEST_CASE("on btrfs and xfs, an image on the host partition is staged as an unhashed reflink",
           "[root][stage]") {
   const std::string type = GENERATE(as<std::string>{}, "btrfs", "xfs");
-  if (!can_loop_mount() || !can_make(type)) return;
+  if (!can_loop_mount_privately() || !can_make(type)) return;
   // xfs wants at least 300 MiB; the file is sparse.
   HostFs host("512M", "imgroot-test", type);
   std::filesystem::create_directory(host.at("images"));
@@ -349,14 +331,9 @@ TEST_CASE("on btrfs and xfs, an image on the host partition is staged as an unha
   CHECK(staged->copy.data_bytes == 0);
   CHECK(staged->copy.size == 80 << 20);
   CHECK(read_text(host.at("hn-root-new.img")) == read_text(image));
-  auto state = state::load_state(host.fd.get());
-  REQUIRE(state);
-  struct stat st {};
-  REQUIRE(::stat(host.at("hn-root-new.img").c_str(), &st) == 0);
-  const state::ImageRecord* r = state->find(st);
-  REQUIRE(r);
-  CHECK(r->reflinked);
-  CHECK(r->sha256.empty());
+  const state::ImageRecord r = recorded(host.fd.get(), host.at("hn-root-new.img"));
+  CHECK(r.reflinked);
+  CHECK(r.sha256.empty());
 
   // --hash: still a reflink, and hashed by reading the copy.
   stage::CopyControl hash;
@@ -377,7 +354,7 @@ TEST_CASE("on btrfs and xfs, an image on the host partition is staged as an unha
 
 TEST_CASE("stage and revert work offline through the CLI on a mounted ext4 partition",
           "[root][cli]") {
-  if (!can_loop_mount()) return;
+  if (!can_loop_mount_privately()) return;
   HostFs host("64M");
   TempDir src;
   make_good_image(src / "good.img", src / "root");
@@ -400,7 +377,7 @@ TEST_CASE("stage and revert work offline through the CLI on a mounted ext4 parti
 }
 
 TEST_CASE("the host partition is found by its label in the mount table", "[root][hostpart]") {
-  if (!can_loop_mount()) return;
+  if (!can_loop_mount_privately()) return;
   HostFs host("64M", "hostpart");
   auto found = state::open_hostpart(std::nullopt, state::SystemPaths{});
   REQUIRE(found);
@@ -409,7 +386,7 @@ TEST_CASE("the host partition is found by its label in the mount table", "[root]
 
 TEST_CASE("without root, stage says inspecting needs root and how to do without",
           "[root][cli]") {
-  if (!can_loop_mount()) return;
+  if (!can_loop_mount_privately()) return;
   if (run("command -v setpriv").status != 0) {
     WARN("skipped: needs setpriv (util-linux) to drop root");
     return;

@@ -1,85 +1,27 @@
-// Helpers for the staging, state and CLI tests: temporary directories,
-// files, and running commands.
+// Helpers for the staging, state and CLI tests: images to stage, and (from
+// test_support.h) temporary directories, files and running commands.
 #pragma once
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
+#include "state/state_file.h"
+#include "test_support.h"
+
 namespace imgroot::test {
 
-class TempDir {
- public:
-  TempDir() : TempDir(std::filesystem::temp_directory_path()) {}
-  // In 'base': /dev/shm where a test makes thousands of small trees and
-  // fsync need not reach a disk.
-  explicit TempDir(const std::filesystem::path& base) {
-    std::string tmpl = (base / "imgroot-test.XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-inline void write_text(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
-  if (!out) throw std::runtime_error("cannot write " + path);
-}
-
-inline std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-inline bool exists(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
-struct Ran {
-  int status = -1;  // exit status, or 128 + signal
-  std::string output;  // stdout and stderr together
-};
-
-// Run a shell command line, capturing what it prints.
-inline Ran run(const std::string& command) {
-  Ran r;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, p)) r.output.append(buf, n);
-  int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
-}
-
-inline std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+// What the state on the host partition 'hostpart' records for the image
+// at 'path'.
+inline state::ImageRecord recorded(int hostpart, const std::string& path) {
+  auto state = state::load_state(hostpart);
+  REQUIRE(state);
+  const state::ImageRecord* r = state->find(stat_of(path));
+  REQUIRE(r);
+  return *r;
 }
 
 // A small ext4 image holding 'files' (path -> content; a content starting

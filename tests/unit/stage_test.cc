@@ -91,15 +91,10 @@ TEST_CASE("a staged image is a verified copy recorded in the state", "[stage]") 
   CHECK_FALSE(exists(host.hp(host_files::kPartial)));
   CHECK(run("sha256sum " + shell_quote(host.dir / "a.img")).output.starts_with(staged->copy.sha256));
 
-  auto state = state::load_state(host.fd.get());
-  REQUIRE(state);
-  struct stat st {};
-  REQUIRE(::stat(host.hp("hn-root-new.img").c_str(), &st) == 0);
-  const state::ImageRecord* r = state->find(st);
-  REQUIRE(r);
-  CHECK(r->sha256 == staged->copy.sha256);
-  CHECK(r->source == host.dir / "a.img");
-  CHECK_FALSE(r->staged_at.empty());
+  const state::ImageRecord r = recorded(host.fd.get(), host.hp("hn-root-new.img"));
+  CHECK(r.sha256 == staged->copy.sha256);
+  CHECK(r.source == host.dir / "a.img");
+  CHECK_FALSE(r.staged_at.empty());
 }
 
 TEST_CASE("a staged image gets an overlay layer identity of its own, never its source's",

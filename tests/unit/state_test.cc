@@ -25,12 +25,6 @@ ImageRecord sample() {
   return r;
 }
 
-struct stat stat_of(const std::string& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st;
-}
-
 }  // namespace
 
 TEST_CASE("a state survives the trip to JSON and back unchanged", "[state]") {

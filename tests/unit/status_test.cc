@@ -58,15 +58,29 @@ struct Fixture {
 
   ImageRecord record(const std::string& name, const std::string& sha, const std::string& source,
                      Assessment a) {
-    struct stat st {};
-    REQUIRE(::stat((dir / ("hp/" + name)).c_str(), &st) == 0);
-    ImageRecord r = record_for(st);
+    ImageRecord r = record_for(stat_of(dir / ("hp/" + name)));
     r.sha256 = sha;
     r.source = source;
     r.staged_at = "2026-01-02T03:00:00Z";
     r.assessment = a;
     r.assessed_at = a == Assessment::kNone ? "" : "2026-01-02T03:10:00Z";
     return r;
+  }
+
+  // read_status, which must succeed.
+  Result<HostStatus> status() const {
+    auto status = read_status(hostpart, paths);
+    REQUIRE(status);
+    return status;
+  }
+
+  // The status says whether the booted image is on this host partition,
+  // and reads as the golden files <golden>.json and <golden>.txt.
+  void check_status(bool from_this_hostpart, const std::string& golden) const {
+    auto s = status();
+    CHECK(s->booted.from_this_hostpart == from_this_hostpart);
+    CHECK(matches(status_to_json(*s), golden + ".json"));
+    CHECK(matches(status_to_text(*s), golden + ".txt"));
   }
 
   // Compare with a golden file, where @HOSTPART@ stands for the temporary
@@ -87,28 +101,19 @@ struct Fixture {
 
 TEST_CASE("status on the running node names the booted image and how it is known", "[status]") {
   Fixture f("@HOSTPART@/hn-root.img");
-  auto status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
-  CHECK(status->booted.from_this_hostpart);
-  CHECK(f.matches(status_to_json(*status), "online.json"));
-  CHECK(f.matches(status_to_text(*status), "online.txt"));
+  f.check_status(/*from_this_hostpart=*/true, "online");
 }
 
 TEST_CASE("status offline says nothing booted from the partition", "[status]") {
   Fixture f("/elsewhere/hn-root.img");
   write_text(f.dir / "hp/system-revert", "");
-  auto status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
-  CHECK_FALSE(status->booted.from_this_hostpart);
-  CHECK(f.matches(status_to_json(*status), "offline.json"));
-  CHECK(f.matches(status_to_text(*status), "offline.txt"));
+  f.check_status(/*from_this_hostpart=*/false, "offline");
 }
 
 TEST_CASE("the next boot is the one rotation chooses", "[status]") {
   Fixture f("/elsewhere/hn-root.img");
   write_text(f.dir / "hp/hn-root-new.img", "new");
-  auto status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
+  auto status = f.status();
   CHECK(status->staged);
   CHECK(status->next_boot_image == "hn-root-new.img");
   CHECK(status->next_boot_action == rotation::Action::kUpgrade);
@@ -119,8 +124,7 @@ TEST_CASE("mark-bad records the verdict for the booted image", "[status]") {
   auto marked = mark_image(f.hostpart, f.paths, Assessment::kBad);
   REQUIRE(marked);
   CHECK(*marked == "hn-root-old.img");
-  auto status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
+  auto status = f.status();
   CHECK(status->assessed_image == "hn-root-old.img");
   CHECK(status->assessment == Assessment::kBad);
 }
@@ -131,8 +135,7 @@ TEST_CASE("offline, mark-good records the verdict for hn-root.img, recorded or n
   auto marked = mark_image(f.hostpart, f.paths, Assessment::kGood);
   REQUIRE(marked);
   CHECK(*marked == "hn-root.img");
-  auto status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
+  auto status = f.status();
   CHECK(status->assessment == Assessment::kGood);
   CHECK_FALSE(status->images[0].record->assessed_at.empty());
 }
@@ -150,8 +153,7 @@ TEST_CASE("a reflinked image shows as staged, unhashed, and whether it was writt
   state->images.push_back(r);
   REQUIRE(save_state(f.hostpart.dir.get(), *state));
 
-  auto status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
+  auto status = f.status();
   const std::string json = status_to_json(*status);
   CHECK_THAT(json, Catch::Contains(R"("assessment": "unassessed",
       "modified_since_staged": false,
@@ -169,8 +171,7 @@ TEST_CASE("a reflinked image shows as staged, unhashed, and whether it was writt
   write_text(f.dir / "hp/hn-root-new.img", "NEW");  // same size, written since
   struct timespec later[2] = {{kMtime + 60, 0}, {kMtime + 60, 0}};
   REQUIRE(::utimensat(AT_FDCWD, (f.dir / "hp/hn-root-new.img").c_str(), later, 0) == 0);
-  status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
+  status = f.status();
   CHECK(status->images[1].modified_since_staged);
   CHECK_THAT(status_to_text(*status), Catch::Contains("computes it); written since staged"));
 }
@@ -178,8 +179,7 @@ TEST_CASE("a reflinked image shows as staged, unhashed, and whether it was writt
 TEST_CASE("status shows GRUB's boot trial: the image on trial and its tries left", "[status]") {
   Fixture f("/elsewhere/hn-root.img");
   write_text(f.dir / "hp/hn-root-new.img", "new");
-  auto status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
+  auto status = f.status();
   CHECK_THAT(status_to_json(*status), Catch::Contains("\"trial\": null"));
   grub::Env env;
   REQUIRE(grub::start_trial(env, 2));
@@ -195,16 +195,14 @@ TEST_CASE("status shows GRUB's boot trial: the image on trial and its tries left
 
 TEST_CASE("status counts the host identity files; none means the image's defaults", "[status]") {
   Fixture f("@HOSTPART@/hn-root.img");
-  auto status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
+  auto status = f.status();
   CHECK(status->host_identity_files == 0);
   CHECK_THAT(status_to_text(*status),
              Catch::Contains("host:       the image's defaults (nothing in imgroot/host)\n"));
   std::filesystem::create_directories(f.dir / "hp/imgroot/host/etc/ssh");
   write_text(f.dir / "hp/imgroot/host/etc/hostname", "node-17\n");
   write_text(f.dir / "hp/imgroot/host/etc/ssh/ssh_host_ed25519_key", "private");
-  status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
+  status = f.status();
   CHECK(status->host_identity_files == 2);
   CHECK_THAT(status_to_json(*status), Catch::Contains(R"("host_identity": {
     "files": 2
@@ -224,8 +222,7 @@ TEST_CASE("status shows the running overlay from the command line and the mount 
   write_text(f.paths.mountinfo,
              "22 1 0:30 / / rw,relatime shared:1 - overlay overlay rw,lowerdir=/run/imgroot/lower\n"
              "30 22 254:2 / /hostpart rw,relatime shared:10 - ext4 /dev/vda2 rw\n");
-  auto status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
+  auto status = f.status();
   REQUIRE(status->overlay);
   CHECK(status->overlay->mode == Overlay::kTmpfs);
   CHECK(status->overlay->root_is_overlay == true);
@@ -239,15 +236,13 @@ TEST_CASE("status shows the running overlay from the command line and the mount 
 
   write_text(f.paths.cmdline, "imgroot.overlay=persistent\n");
   write_text(f.paths.mountinfo, "22 1 7:0 / / rw,relatime shared:1 - ext4 /dev/loop0 rw\n");
-  status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
+  status = f.status();
   CHECK_THAT(status_to_text(*status),
              Catch::Contains("overlay:    persistent (imgroot.overlay=persistent; but / is not an "
                              "overlay)\n"));
 
   f.paths.default_hostpart = f.dir / "no-hostpart";  // another disk's partition
-  status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
+  status = f.status();
   CHECK_FALSE(status->overlay);
   CHECK_THAT(status_to_json(*status), Catch::Contains("\"overlay\": null"));
   CHECK_THAT(status_to_text(*status), !Catch::Contains("overlay:"));
@@ -263,8 +258,7 @@ TEST_CASE("status finds the booted image under an overlay, in the overlay's lowe
              "22 1 0:30 / / rw,relatime shared:1 - overlay overlay rw,lowerdir=/run/imgroot/lower\n"
              "25 24 7:0 / /run/imgroot/lower ro,relatime shared:5 - ext4 /dev/loop0 ro\n"
              "30 22 254:2 / /hostpart rw,relatime shared:10 - ext4 /dev/vda2 rw\n");
-  auto status = read_status(f.hostpart, f.paths);
-  REQUIRE(status);
+  auto status = f.status();
   CHECK(status->booted.root_device == "/dev/loop0");
   CHECK(status->booted.image == "hn-root.img");
   CHECK(status->booted.from_this_hostpart);

@@ -67,58 +67,9 @@ struct Image {
   }
 };
 
-std::string sha256(const std::string& path) {
-  auto r = run("sha256sum < " + shell_quote(path));
-  REQUIRE(r.status == 0);
-  return r.output.substr(0, 64);
-}
-
-std::string loops_of(const std::string& image) {
-  std::string found;
-  for (const auto& e : std::filesystem::directory_iterator("/sys/block")) {
-    const std::string backing = e.path().string() + "/loop/backing_file";
-    if (exists(backing) && read_text(backing).starts_with(image))
-      found += e.path().filename().string() + " ";
-  }
-  return found;
-}
-
-// losetup -a names no loop device backed by the image, within a few
-// seconds (the kernel tears a namespace down after its last process).
-bool detached(const std::string& image) {
-  for (int i = 0; i < 500; ++i) {
-    if (loops_of(image).empty() &&
-        run("losetup -a").output.find(image) == std::string::npos)
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
-}
-
 Ran try_image(const Image& img, const std::string& options, const std::string& command) {
   return run(std::string(IMGROOT_BINARY) + " try " + options + " " + shell_quote(img.path) +
              " -- " + command);
-}
-
-pid_t spawn_try(const Image& img, const std::string& command, bool boot = false,
-                const std::string& init = "/sbin/init") {
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_RDWR);
-    ::dup2(null, 0);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    const std::string bind = img.share + ":/host";
-    if (boot)
-      ::execl(IMGROOT_BINARY, IMGROOT_BINARY, "try", "--boot", "--init", init.c_str(), "--bind",
-              bind.c_str(), img.path.c_str(), nullptr);
-    else
-      ::execl(IMGROOT_BINARY, IMGROOT_BINARY, "try", "--bind", bind.c_str(), img.path.c_str(),
-              "--", "/bin/sh", "-c", command.c_str(), nullptr);
-    ::_exit(127);
-  }
-  return pid;
 }
 
 // Wait for the command to write /host/started.
@@ -130,10 +81,29 @@ bool started(const Image& img) {
   return false;
 }
 
+// imgroot try in the background with the share bound on /host, running
+// 'command' (or, with 'boot', booting 'init'), once that has written
+// /host/started; its pid.
+pid_t start_try(const Image& img, const std::string& command, bool boot = false,
+                const std::string& init = "/sbin/init") {
+  const std::string bind = img.share + ":/host";
+  const pid_t pid =
+      boot ? spawn_imgroot({"try", "--boot", "--init", init, "--bind", bind, img.path})
+           : spawn_imgroot({"try", "--bind", bind, img.path, "--", "/bin/sh", "-c", command});
+  REQUIRE(started(img));
+  return pid;
+}
+
 pid_t only_child(pid_t pid) {
   const std::string p = std::to_string(pid);
   const std::string children = read_text("/proc/" + p + "/task/" + p + "/children");
   return static_cast<pid_t>(std::stol(children));
+}
+
+// The processes under imgroot try 'pid': its PID 1 and the command under it.
+std::pair<pid_t, pid_t> init_and_command(pid_t pid) {
+  const pid_t init = only_child(pid);
+  return {init, only_child(init)};
 }
 
 int exit_status(pid_t pid) {
@@ -228,10 +198,8 @@ TEST_CASE("nothing stays mounted or attached when imgroot is killed with SIGKILL
   Image img;
   const std::string before = sha256(img.path);
   const std::string mounts = read_text("/proc/self/mountinfo");
-  pid_t pid = spawn_try(img, "echo x > /written; touch /host/started; sleep 100");
-  REQUIRE(started(img));
-  const pid_t init = only_child(pid);
-  const pid_t command = only_child(init);
+  const pid_t pid = start_try(img, "echo x > /written; touch /host/started; sleep 100");
+  const auto [init, command] = init_and_command(pid);
   REQUIRE(::kill(pid, SIGKILL) == 0);
   CHECK(exit_status(pid) == 128 + SIGKILL);
   CHECK(gone(init));
@@ -245,10 +213,8 @@ TEST_CASE("nothing stays mounted or attached when the command is killed", "[root
   if (!can_try()) return;
   Image img;
   const std::string before = sha256(img.path);
-  pid_t pid = spawn_try(img, "echo x > /written; sleep 100 & touch /host/started; wait");
-  REQUIRE(started(img));
-  const pid_t init = only_child(pid);
-  const pid_t command = only_child(init);
+  const pid_t pid = start_try(img, "echo x > /written; sleep 100 & touch /host/started; wait");
+  const auto [init, command] = init_and_command(pid);
   REQUIRE(::kill(command, SIGKILL) == 0);
   CHECK(exit_status(pid) == 128 + SIGKILL);
   CHECK(gone(init));
@@ -259,8 +225,7 @@ TEST_CASE("nothing stays mounted or attached when the command is killed", "[root
 TEST_CASE("SIGTERM to imgroot reaches the command, whose status is imgroot's", "[root][try]") {
   if (!can_try()) return;
   Image img;
-  pid_t pid = spawn_try(img, "trap 'exit 42' TERM; sleep 100 & touch /host/started; wait");
-  REQUIRE(started(img));
+  const pid_t pid = start_try(img, "trap 'exit 42' TERM; sleep 100 & touch /host/started; wait");
   REQUIRE(::kill(pid, SIGTERM) == 0);
   CHECK(exit_status(pid) == 42);
   CHECK(detached(img.path));
@@ -280,16 +245,11 @@ TEST_CASE("try refuses an image of a filesystem type imgroot does not boot, befo
           "[root][try]") {
   if (!can_try()) return;
   TempDir tmp;
-  for (const std::string type : {"vfat", "minix"}) {
-    const std::string image = tmp / (type + ".img");
-    make_foreign_image(image, type);
-    const std::string mounts = read_text("/proc/self/mountinfo");
-    auto r = run(std::string(IMGROOT_BINARY) + " try " + shell_quote(image) + " -- /bin/true");
-    CHECK(r.status == 1);
-    CHECK(r.output == "imgroot: try '" + image + "': " + foreign_refusal(image, type) + "\n");
-    CHECK(read_text("/proc/self/mountinfo") == mounts);
-    CHECK(detached(image));
-  }
+  check_refuses_foreign_images(
+      tmp, [](const std::string& image) { return "try " + shell_quote(image) + " -- /bin/true"; },
+      [](const std::string& image, const std::string& type) {
+        return "imgroot: try '" + image + "': " + foreign_refusal(image, type) + "\n";
+      });
 }
 
 TEST_CASE("with --boot the image's init is PID 1, and its power-off ends try with 0",
@@ -321,8 +281,7 @@ TEST_CASE("the image's root is nodev and nosuid, and keeps setuid only when boot
 TEST_CASE("SIGTERM asks a booted init to halt with SIGRTMIN+3", "[root][try]") {
   if (!can_try()) return;
   Image img;
-  pid_t pid = spawn_try(img, "", /*boot=*/true);
-  REQUIRE(started(img));
+  const pid_t pid = start_try(img, "", /*boot=*/true);
   REQUIRE(::kill(pid, SIGTERM) == 0);
   CHECK(exit_status(pid) == 0);
   CHECK(detached(img.path));
@@ -332,8 +291,7 @@ TEST_CASE("a booted init that ignores the halt request is killed by a second sig
           "[root][try]") {
   if (!can_try()) return;
   Image img;
-  pid_t pid = spawn_try(img, "", /*boot=*/true, "/sbin/stubborn-init");
-  REQUIRE(started(img));
+  const pid_t pid = start_try(img, "", /*boot=*/true, "/sbin/stubborn-init");
   REQUIRE(::kill(pid, SIGTERM) == 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   REQUIRE(::waitpid(pid, nullptr, WNOHANG) == 0);  // still running
