@@ -7,7 +7,7 @@
 # extension whose first line is a sh or bash #! line (.ci/run, grub/09_imgroot,
 # the package's maintainer scripts...). In a git checkout the files are the
 # ones git tracks; in a tree without .git (a source tarball), every file
-# under the top directory but build directories and dot directories.
+# under the top directory but those in build*/ there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v shellcheck >/dev/null || { echo "FAIL: shellcheck is not installed (tests/deps.sh)" >&2; exit 1; }
@@ -17,7 +17,7 @@ all_files() {
   if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     git ls-files -z
   else
-    find . \( -name '.?*' -o -name 'build*' \) -prune -o -type f -printf '%P\0'
+    find . \( -name .git -o -path './build*' \) -prune -o -type f -printf '%P\0'
   fi
 }
 
