@@ -16,20 +16,10 @@
 # as a node would get it: no busybox. Under TCG the times are those of an
 # emulated CPU; compare runs with each other, not with hardware.
 set -euo pipefail
-# shellcheck source=tests/qemu/lib.sh
-source "$(dirname "$0")/../qemu/lib.sh"
+# shellcheck source=tests/bench/bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 
-work=${1:-$REPO_ROOT/build/bench/boot-time}
-runs=${RUNS:-3}
-tool=${IMGROOT_TOOL:-$REPO_ROOT/build/tools/imgroot}
-init=${IMGROOT_INIT:-$REPO_ROOT/build/init/imgroot-init}
-
-need_commands qemu-system-x86_64 timeout mkfs.ext4 mkfs.vfat sgdisk dd busybox
-[[ -x $tool && -x $init ]] || die "build first: cmake --build build ($tool, $init)"
-mkdir -p "$work"
-export IMGROOT_TEST_SHARED=$work
-"$REPO_ROOT/tests/qemu/kernel.sh" --env-out "$work/kernel.env" >/dev/null
-load_kernel_env
+bench_start "${1:-$REPO_ROOT/build/bench/boot-time}"
 "$REPO_ROOT/tests/qemu/make-images.sh" "$work/images" >/dev/null
 
 initrd=$work/initramfs.img

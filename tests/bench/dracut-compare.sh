@@ -23,21 +23,12 @@
 # machine), the QEMU wall time and the compressed initramfs size. All
 # dracut images are zstd.
 set -euo pipefail
-# shellcheck source=tests/qemu/lib.sh
-source "$(dirname "$0")/../qemu/lib.sh"
+# shellcheck source=tests/bench/bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 
-work=${1:-$REPO_ROOT/build/bench/dracut-compare}
-runs=${RUNS:-3}
-tool=${IMGROOT_TOOL:-$REPO_ROOT/build/tools/imgroot}
-init=${IMGROOT_INIT:-$REPO_ROOT/build/init/imgroot-init}
+bench_start "${1:-$REPO_ROOT/build/bench/dracut-compare}" dracut debugfs
+export IMGROOT_INIT=$init
 dracut_dir=$REPO_ROOT/tests/qemu/dracut
-
-need_commands qemu-system-x86_64 timeout mkfs.ext4 mkfs.vfat sgdisk dd busybox dracut debugfs
-[[ -x $tool && -x $init ]] || die "build first: cmake --build build ($tool, $init)"
-mkdir -p "$work"
-export IMGROOT_TEST_SHARED=$work IMGROOT_INIT=$init
-"$REPO_ROOT/tests/qemu/kernel.sh" --env-out "$work/kernel.env" >/dev/null
-load_kernel_env
 "$REPO_ROOT/tests/qemu/make-images.sh" "$work/images" >/dev/null
 "$dracut_dir/make-images.sh" "$work/dracut-images" >/dev/null
 

@@ -18,73 +18,12 @@ BOOT_LIMIT=${IMGROOT_BOOT_TIMEOUT:-120}
 NOTHING='imgroot-init: .*nothing to boot'
 
 # ------------------------------------------------------------ scenarios
-# Each fills $work/hostpart with the host partition's files, boots, and
-# asserts. The images are the test images A, B, C (each says its name when
-# it boots), X (no /sbin/init) and corrupt (no filesystem).
-
-scenario_plain() {
-  put A hn-root.img
-  mkdir -p "$hostpart/data" && echo kept >"$hostpart/data/kept"
-  boot_disk hostpart ""
-  expect_booted A
-  expect_log 'IMGROOT-TEST hostpart: .*hn-root\.img' "the host partition is visible at /hostpart"
-  expect_log 'IMGROOT-TEST hostpart: .*data' "data/ is visible at /hostpart/data"
-  expect_log 'IMGROOT-TEST hostname file: image-A$' "without a host identity the image's defaults stay"
-  expect_host hn-root.img=A
-}
-
-scenario_staged() {
-  put A hn-root.img
-  put B hn-root-new.img
-  boot_disk hostpart ""
-  expect_booted B
-  expect_host hn-root.img=B hn-root-old.img=A
-}
-
-scenario_revert_flag() {
-  put B hn-root.img
-  put A hn-root-old.img
-  touch "$hostpart/system-revert"
-  boot_disk hostpart ""
-  expect_booted A
-  expect_host hn-root.img=A hn-root-broken.img=B
-}
-
-scenario_revert_cmdline() {
-  put B hn-root.img
-  put A hn-root-old.img
-  boot_disk hostpart "imgroot.revert=1"
-  expect_booted A
-  expect_host hn-root.img=A hn-root-broken.img=B
-}
-
-# Both a revert and a staged image: the revert goes first and the staged
-# image stays staged for the following boot (docs/design.md section 2).
-scenario_revert_keeps_staged() {
-  put B hn-root.img
-  put A hn-root-old.img
-  put C hn-root-new.img
-  touch "$hostpart/system-revert"
-  boot_disk hostpart ""
-  expect_booted A
-  expect_host hn-root.img=A hn-root-broken.img=B hn-root-new.img=C
-}
-
-scenario_corrupt_new() {
-  put A hn-root.img
-  put corrupt hn-root-new.img
-  boot_disk hostpart ""
-  expect_booted A
-  expect_host hn-root.img=A hn-root-broken.img=corrupt
-}
-
-scenario_missing_init_falls_back() {
-  put X hn-root.img
-  put A hn-root-old.img
-  boot_disk hostpart ""
-  expect_booted A
-  expect_host hn-root.img=A hn-root-broken.img=X
-}
+# The test images: A, B, C (each says its name when it boots), X (no
+# /sbin/init) and corrupt (no filesystem). Each scenario_NAME fills
+# $work/hostpart with the host partition's files, boots, and asserts; the
+# rows of tests/scenarios/rotation.tsv naming SUITE are scenarios too.
+SUITE=boot
+check_plain_more() { expect_log 'IMGROOT-TEST hostname file: image-A$' "without a host identity the image's defaults stay"; }
 
 scenario_no_hostpart() {
   put A hn-root.img
@@ -222,19 +161,13 @@ scenario_host_identity() {
 scenario_odd_new_directory() {
   put A hn-root.img
   mkdir -p "$hostpart/hn-root-new.img/etc"
-  boot_disk hostpart ""
-  expect_booted A
-  expect_host hn-root.img=A
-  expect_set_aside hn-root-new.img.1
+  boot_setting_aside "" hn-root-new.img.1
 }
 
 scenario_odd_current_directory() {
   mkdir -p "$hostpart/hn-root.img/etc"
   put A hn-root-old.img
-  boot_disk hostpart ""
-  expect_booted A
-  expect_host hn-root.img=A
-  expect_set_aside hn-root.img.1
+  boot_setting_aside "" hn-root.img.1
 }
 
 # A FIFO under the current name with a read-only root: opening it for
@@ -242,10 +175,7 @@ scenario_odd_current_directory() {
 scenario_odd_current_fifo() {
   mkfifo "$hostpart/hn-root.img"
   put A hn-root-old.img
-  boot_disk hostpart "ro"
-  expect_booted A
-  expect_host hn-root.img=A
-  expect_set_aside hn-root.img.1
+  boot_setting_aside "ro" hn-root.img.1
 }
 
 scenario_odd_new_symlink() {
@@ -253,10 +183,7 @@ scenario_odd_new_symlink() {
   mkdir -p "$hostpart/data"
   put B data/b.img
   ln -s /data/b.img "$hostpart/hn-root-new.img"
-  boot_disk hostpart ""
-  expect_booted A
-  expect_host hn-root.img=A
-  expect_set_aside hn-root-new.img.1
+  boot_setting_aside "" hn-root-new.img.1
 }
 
 # "Re-staging" with ln: the staged name is a second link of the current
@@ -294,8 +221,7 @@ scenario_default_initramfs_xfs() { boot_default_initramfs xfs ""; }
 scenario_default_initramfs_squashfs() { boot_default_initramfs squashfs "imgroot.overlay=tmpfs"; }
 scenario_default_initramfs_erofs() { boot_default_initramfs erofs "imgroot.overlay=tmpfs"; }
 
-SCENARIOS=(plain staged revert_flag revert_cmdline revert_keeps_staged corrupt_new
-  missing_init_falls_back no_hostpart genkernel_cmdline genkernel_other_label duplicate_label
+SCENARIOS=(no_hostpart genkernel_cmdline genkernel_other_label duplicate_label
   cli_stage_revert clean_shutdown overlay_tmpfs overlay_persistent host_identity
   odd_new_directory odd_current_directory odd_current_fifo odd_new_symlink
   staged_hardlink_of_current truncated_new
@@ -347,6 +273,15 @@ offline_cli() {
   fi
   losetup -d "$dev"
   ((rc == 0)) || fail "imgroot $* failed (exit $rc)"
+}
+
+# boot_setting_aside APPEND NAME: boot with APPEND; image A boots as the
+# only image and rotation kept NAME in imgroot/set-aside/.
+boot_setting_aside() {
+  boot_disk hostpart "$1"
+  expect_booted A
+  expect_host hn-root.img=A
+  expect_set_aside "$2"
 }
 
 # expect_set_aside NAME: rotation kept NAME in imgroot/set-aside/.
@@ -465,22 +400,12 @@ expect_waited_less_than() {
 
 # ------------------------------------------------------------ main
 
-list_scenarios "$@"
-[[ $# -eq 1 ]] || die "usage: $0 SCENARIO (one of: ${SCENARIOS[*]})"
-scenario=$1
-check_scenario "$scenario"
-TEST_NAME=boot.$scenario
+pick_scenario boot "$@"
 
-need_commands qemu-system-x86_64 timeout mkfs.ext4 mkfs.vfat sgdisk partx dd debugfs e2fsck
+need_vm_commands
 load_kernel_env
 [[ -s $(shared_initramfs) ]] ||
   die "no test initramfs $(shared_initramfs) (run tests/qemu/make-initramfs.sh)"
 [[ -s $(shared_image A) ]] || die "no test images in $IMGROOT_TEST_SHARED/images (run tests/qemu/make-images.sh)"
 
-start_work
-log=$work/console.log
-
-"scenario_$scenario"
-say "PASS $TEST_NAME"
-# The disks are large only on paper (sparse); the images in them are not.
-rm -rf "$hostpart" "$work"/*.parts
+run_scenario "$scenario"

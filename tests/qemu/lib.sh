@@ -224,3 +224,33 @@ run_vm() {
 printk_time() {
   grep -E -- "$2" "$1" | sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\].*/\1/p' | head -n 1
 }
+
+# test_init_head NAME: the first lines of test image NAME's /sbin/init
+# (make-images.sh, grub/make-grub-fixtures.sh): output to the console, /proc
+# mounted, and report, which prints a line to the console and to /dev/kmsg
+# (there it carries a printk timestamp).
+test_init_head() {
+  cat <<HEAD
+#!/bin/sh
+# imgroot boot-test image $1
+[ -c /dev/console ] && exec >/dev/console 2>&1
+mountpoint -q /proc || mount -t proc proc /proc
+report() {
+  echo "\$*"
+  [ -w /dev/kmsg ] && echo "\$*" >/dev/kmsg
+}
+HEAD
+}
+
+# mkfs_test_image DIR IMG SIZE NAME: IMG, the tree DIR as an ext4 image of
+# SIZE labelled test-NAME, with no journal (test images are small and booted
+# once per test), written under a temporary name; DIR and its log go.
+mkfs_test_image() {
+  local dir=$1 img=$2
+  rm -f "$img"
+  mkfs.ext4 -q -F -b 4096 -O ^has_journal -L "test-$4" -E root_owner=0:0 \
+    -d "$dir" "$img.tmp" "$3" >"$dir.log" 2>&1 ||
+    { cat "$dir.log" >&2; die "mkfs.ext4 of test image $4 failed"; }
+  mv "$img.tmp" "$img"
+  rm -rf "$dir" "$dir.log"
+}

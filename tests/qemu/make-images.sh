@@ -33,15 +33,8 @@ file "$busybox" 2>/dev/null | grep -q 'statically linked' ||
 # imgroot-init left in /run/initramfs.
 write_init() {
   local name=$1
+  test_init_head "$name"
   cat <<EOF
-#!/bin/sh
-# imgroot boot-test image $name
-[ -c /dev/console ] && exec >/dev/console 2>&1
-mountpoint -q /proc || mount -t proc proc /proc
-report() {
-  echo "\$*"
-  [ -w /dev/kmsg ] && echo "\$*" >/dev/kmsg
-}
 report "IMGROOT-TEST booted=$name pid=\$\$"
 report "IMGROOT-TEST cmdline: \$(cat /proc/cmdline)"
 report "IMGROOT-TEST hostpart: \$(ls -a /hostpart | tr '\\n' ' ')"
@@ -89,13 +82,7 @@ make_root() {
     write_init "$name" >"$dir/sbin/init"
     chmod 0755 "$dir/sbin/init"
   fi
-  rm -f "$out/$name.img"
-  # No journal: the images are small and only ever booted once per test.
-  mkfs.ext4 -q -F -b 4096 -O ^has_journal -L "test-$name" -E root_owner=0:0 \
-    -d "$dir" "$out/$name.img.tmp" 6M >"$dir.log" 2>&1 ||
-    { cat "$dir.log" >&2; die "mkfs.ext4 of test image $name failed"; }
-  mv "$out/$name.img.tmp" "$out/$name.img"
-  rm -rf "$dir" "$dir.log"
+  mkfs_test_image "$dir" "$out/$name.img" 6M "$name"
 }
 
 mkdir -p "$out"

@@ -1,10 +1,16 @@
 // Rotation on a temporary directory, including a power cut after every
-// single step of every rotation followed by the next boot's recovery.
+// single step of every rotation followed by the next boot's recovery. The
+// scenarios are the rows of tests/scenarios/rotation.tsv that the QEMU boot
+// and dracut tests boot too.
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <map>
 #include <set>
 #include <string>
@@ -38,11 +44,13 @@ namespace {
 // contents, so "which image is where" is a string comparison.
 class HostDir {
  public:
-  HostDir() {
+  // A directory holding 'files' (name -> content).
+  explicit HostDir(const Files& files = {}) {
     char tmpl[] = "/tmp/imgroot-rotation-XXXXXX";
     REQUIRE(::mkdtemp(tmpl));
     path_ = tmpl;
     fd_ = std::move(Fd::open_dir(path_).value());
+    for (const auto& [name, content] : files) put(name, content);
   }
   ~HostDir() { (void)std::system(("rm -rf '" + path_ + "'").c_str()); }
 
@@ -77,75 +85,140 @@ std::set<std::string> images_in(const Files& files) {
 
 rot::HostState state_of(const HostDir& dir) { return rot::read_state(dir.fd()).value(); }
 
+// A row of tests/scenarios/rotation.tsv for the unit suite; the images are
+// the file contents.
 struct Scenario {
-  const char* name;
+  std::string name;
+  std::string says;  // the sentence the sections are named by
   Files before;
-  bool revert_requested;
-  Files after;                  // the result of an uninterrupted rotation
-  std::set<std::string> dropped;  // images a completed rotation replaces on purpose
+  bool revert_requested;  // imgroot.revert=1 on the command line
+  std::string boots;      // the image that boots
+  Files after;            // the result of an uninterrupted rotation
   // Another end state a power cut may lead to, where the rules allow it.
-  std::optional<Files> also_after = std::nullopt;
+  std::optional<Files> also_after;
+  std::set<std::string> dropped;  // images a completed rotation replaces on purpose
 };
 
-// The images are named by their content: "A" is the old image, "B" the one
-// that was current, "N" a staged one, "X" a broken one from before.
-const std::vector<Scenario> kScenarios = {
-    {"a staged image becomes current, the current one old",
-     {{kCurrent, "B"}, {kNew, "N"}, {kOld, "A"}}, false,
-     {{kCurrent, "N"}, {kOld, "B"}}, {"A"}},
-    {"a first upgrade creates the old image",
-     {{kCurrent, "B"}, {kNew, "N"}}, false,
-     {{kCurrent, "N"}, {kOld, "B"}}, {}},
-    {"a revert flag without an old image is dropped and the staged image boots",
-     {{kCurrent, "B"}, {kNew, "N"}, {kRevertFlag, ""}}, false,
-     {{kCurrent, "N"}, {kOld, "B"}}, {}},
-    {"system-revert brings the old image back and keeps the current one as broken",
-     {{kCurrent, "B"}, {kOld, "A"}, {kBroken, "X"}, {kRevertFlag, ""}}, false,
-     {{kCurrent, "A"}, {kBroken, "B"}}, {"X"}},
-    {"imgroot.revert=1 reverts without a flag file",
-     {{kCurrent, "B"}, {kOld, "A"}}, true,
-     {{kCurrent, "A"}, {kBroken, "B"}}, {}},
-    {"with a revert pending and an image staged, the revert comes first and the image stays staged",
-     {{kCurrent, "B"}, {kOld, "A"}, {kNew, "N"}, {kRevertFlag, ""}}, false,
-     {{kCurrent, "A"}, {kBroken, "B"}, {kNew, "N"}}, {},
-     // Once the old image has replaced the current one the revert is done;
-     // a power cut before the flag is removed makes GRUB and the init pick
-     // the staged image at once (documented in docs/crash-safety.md).
-     Files{{kCurrent, "N"}, {kOld, "A"}, {kBroken, "B"}}},
-    {"with only a staged image, it becomes current",
-     {{kNew, "N"}}, false,
-     {{kCurrent, "N"}}, {}},
-    {"nothing staged and nothing to revert leaves everything as it is",
-     {{kCurrent, "B"}, {kOld, "A"}}, false,
-     {{kCurrent, "B"}, {kOld, "A"}}, {}},
-};
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string part; std::getline(in, part, sep);)
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
 
-// What the init does at the next boot: the same rotation again.
-void next_boot(HostDir& dir, bool revert_requested) {
-  auto outcome = rot::rotate(dir.fd(), revert_requested);
-  REQUIRE(outcome);
+// "FILE=IMAGE FILE ..." (a flag file has no image: empty content); "-": none.
+Files files_of(const std::string& field) {
+  Files out;
+  if (field == "-") return out;
+  for (const auto& entry : split(field, ' ')) {
+    const auto eq = entry.find('=');
+    out[entry.substr(0, eq)] = eq == std::string::npos ? "" : entry.substr(eq + 1);
+  }
+  return out;
+}
+
+// The table's rows (its lines but comments), each split into its fields.
+std::vector<std::vector<std::string>> table_rows() {
+  std::ifstream in(IMGROOT_ROTATION_TABLE);
+  REQUIRE(in);
+  std::vector<std::vector<std::string>> rows;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line.front() != '#') rows.push_back(split(line, '\t'));
+  return rows;
+}
+
+bool runs_in(const std::vector<std::string>& row, const std::string& suite) {
+  const auto suites = split(row.at(1), ',');
+  return std::find(suites.begin(), suites.end(), suite) != suites.end();
+}
+
+std::vector<Scenario> read_table() {
+  std::vector<Scenario> out;
+  for (const auto& f : table_rows()) {
+    REQUIRE(f.size() == 8);
+    if (!runs_in(f, "unit")) continue;
+    Scenario s{f[0], f[7], files_of(f[2]), f[3].find("imgroot.revert=1") != std::string::npos,
+               f[4], files_of(f[5]), std::nullopt, {}};
+    if (f[6] != "-") s.also_after = files_of(f[6]);
+    const auto kept = images_in(s.after);
+    for (const auto& image : images_in(s.before))
+      if (!kept.count(image)) s.dropped.insert(image);
+    out.push_back(std::move(s));
+  }
+  REQUIRE_FALSE(out.empty());
+  return out;
+}
+
+const std::vector<Scenario>& scenarios() {
+  static const std::vector<Scenario> all = read_table();
+  return all;
+}
+
+// What the init does at boot, by content: an image "corrupt" has no
+// filesystem, so the check rejects it; an image "X" has no /sbin/init, so
+// it mounts and the init falls back from it.
+void boot(HostDir& dir, bool revert_requested) {
+  const auto has_filesystem = [](int d, const char* name) {
+    return read_file_at(d, name).value() != "corrupt";
+  };
+  REQUIRE(rot::rotate(dir.fd(), revert_requested, nullptr, has_filesystem));
+  if (read_file_at(dir.fd(), kCurrent).value() == "X") REQUIRE(rot::fall_back(dir.fd()));
+}
+
+// What a directory holding 'before' holds after fall_back(), which succeeds.
+Files fallen_back(const Files& before) {
+  HostDir dir(before);
+  REQUIRE(rot::fall_back(dir.fd()));
+  return dir.files();
+}
+
+// Whether GRUB, before the rotation, loads the kernel of the image that
+// boots: not where the init falls back or gives up an image.
+bool grub_loads_what_boots(const Scenario& s) {
+  const HostDir dir(s.before);
+  const auto choice = rot::boot_choice(state_of(dir), s.revert_requested);
+  return choice && s.before.at(*choice) == s.boots;
 }
 
 }  // namespace
 
 TEST_CASE("an uninterrupted rotation ends in the documented state", "[rotation]") {
-  for (const auto& s : kScenarios) {
-    DYNAMIC_SECTION(s.name) {
-      HostDir dir;
-      for (const auto& [name, content] : s.before) dir.put(name, content);
-      auto outcome = rot::rotate(dir.fd(), s.revert_requested);
-      REQUIRE(outcome);
+  for (const auto& s : scenarios()) {
+    DYNAMIC_SECTION(s.name << ": " << s.says) {
+      HostDir dir(s.before);
+      boot(dir, s.revert_requested);
       CHECK(dir.files() == s.after);
     }
   }
 }
 
+TEST_CASE("every line of the rotation table has its eight fields and runs somewhere", "[rotation][table]") {
+  const auto rows = table_rows();
+  REQUIRE(rows.size() >= 8);
+  std::set<std::string> names;
+  for (const auto& row : rows) {
+    INFO(row.at(0));
+    REQUIRE(row.size() == 8);
+    CHECK(names.insert(row[0]).second);
+    CHECK((runs_in(row, "unit") || runs_in(row, "boot") || runs_in(row, "dracut")));
+    // A QEMU test asserts the files after a boot: the image that boots is the current one.
+    CHECK(files_of(row[5]).at(kCurrent) == row[4]);
+  }
+}
+
+TEST_CASE("every scenario the QEMU tests boot is rotated by the unit tests too", "[rotation][table]") {
+  for (const auto& row : table_rows()) {
+    INFO(row.at(0));
+    if (runs_in(row, "boot") || runs_in(row, "dracut")) CHECK(runs_in(row, "unit"));
+  }
+}
+
 TEST_CASE("a second rotation after a completed one changes nothing", "[rotation]") {
-  for (const auto& s : kScenarios) {
-    DYNAMIC_SECTION(s.name) {
-      HostDir dir;
-      for (const auto& [name, content] : s.before) dir.put(name, content);
-      REQUIRE(rot::rotate(dir.fd(), s.revert_requested));
+  for (const auto& s : scenarios()) {
+    DYNAMIC_SECTION(s.name << ": " << s.says) {
+      HostDir dir(s.before);
+      boot(dir, s.revert_requested);
       auto again = rot::rotate(dir.fd(), false);
       REQUIRE(again);
       // A revert with an image staged leaves it staged: that one upgrades next.
@@ -162,15 +235,14 @@ TEST_CASE("a second rotation after a completed one changes nothing", "[rotation]
 
 TEST_CASE("a power cut after any step of any rotation leaves a bootable state that the next boot completes",
           "[rotation][crash]") {
-  for (const auto& s : kScenarios) {
-    HostDir probe;
-    for (const auto& [name, content] : s.before) probe.put(name, content);
+  for (const auto& s : scenarios()) {
+    if (!grub_loads_what_boots(s)) continue;  // the init falls back: a second boot follows
+    HostDir probe(s.before);
     const size_t total = rot::rotate(probe.fd(), s.revert_requested).value().steps.size();
 
     for (size_t cut = 0; cut < total; ++cut) {
       DYNAMIC_SECTION(s.name << ", power cut after step " << cut << " of " << total) {
-        HostDir dir;
-        for (const auto& [name, content] : s.before) dir.put(name, content);
+        HostDir dir(s.before);
         rot::CrashAfter crash{static_cast<int>(cut)};
         auto cut_short = rot::rotate(dir.fd(), s.revert_requested, &crash);
         REQUIRE_FALSE(cut_short);
@@ -184,7 +256,7 @@ TEST_CASE("a power cut after any step of any rotation leaves a bootable state th
         REQUIRE(grub_loads);
         const std::string kernel_from = at_cut.at(*grub_loads);
 
-        next_boot(dir, s.revert_requested);
+        boot(dir, s.revert_requested);
 
         // The image the init boots is the one whose kernel GRUB loaded.
         const Files after = dir.files();
@@ -205,33 +277,23 @@ TEST_CASE("a power cut after any step of any rotation leaves a bootable state th
 
 TEST_CASE("an unbootable current image falls back to the old one and is kept as broken",
           "[rotation]") {
-  HostDir dir;
-  dir.put(kCurrent, "X");
-  dir.put(kOld, "A");
-  auto outcome = rot::fall_back(dir.fd());
-  REQUIRE(outcome);
-  CHECK(dir.files() == Files{{kCurrent, "A"}, {kBroken, "X"}});
+  CHECK(fallen_back({{kCurrent, "X"}, {kOld, "A"}}) == Files{{kCurrent, "A"}, {kBroken, "X"}});
 }
 
 TEST_CASE("a power cut while falling back leaves the next boot falling back to the same image",
           "[rotation][crash]") {
-  HostDir probe;
-  probe.put(kCurrent, "X");
-  probe.put(kOld, "A");
+  HostDir probe(Files{{kCurrent, "X"}, {kOld, "A"}});
   const int total = static_cast<int>(rot::fall_back(probe.fd()).value().steps.size());
   REQUIRE(total >= 2);
   for (int cut = 0; cut < total; ++cut) {
     DYNAMIC_SECTION("power cut after step " << cut) {
-      HostDir dir;
-      dir.put(kCurrent, "X");
-      dir.put(kOld, "A");
+      HostDir dir(Files{{kCurrent, "X"}, {kOld, "A"}});
       rot::CrashAfter crash{cut};
       REQUIRE_FALSE(rot::fall_back(dir.fd(), &crash));
       CHECK(images_in(dir.files()) == std::set<std::string>{"A", "X"});
 
       // The next boot: rotate, find X unbootable again, fall back.
-      next_boot(dir, false);
-      if (dir.files().at(kCurrent) == "X") REQUIRE(rot::fall_back(dir.fd()));
+      boot(dir, false);
       CHECK(dir.files() == Files{{kCurrent, "A"}, {kBroken, "X"}});
     }
   }
@@ -239,27 +301,16 @@ TEST_CASE("a power cut while falling back leaves the next boot falling back to t
 
 TEST_CASE("falling back with neither an old nor a staged image takes the broken one back",
           "[rotation]") {
-  HostDir dir;
-  dir.put(kCurrent, "X");
-  dir.put(kBroken, "B");
-  auto outcome = rot::fall_back(dir.fd());
-  REQUIRE(outcome);
-  CHECK(dir.files() == Files{{kCurrent, "B"}, {kBroken, "X"}});
+  CHECK(fallen_back({{kCurrent, "X"}, {kBroken, "B"}}) == Files{{kCurrent, "B"}, {kBroken, "X"}});
 }
 
 TEST_CASE("falling back to a staged image upgrades to it", "[rotation]") {
-  HostDir dir;
-  dir.put(kCurrent, "X");
-  dir.put(kNew, "N");
-  dir.put(kOld, "A");
-  auto outcome = rot::fall_back(dir.fd());
-  REQUIRE(outcome);
-  CHECK(dir.files() == Files{{kCurrent, "N"}, {kOld, "A"}, {kBroken, "X"}});
+  CHECK(fallen_back({{kCurrent, "X"}, {kNew, "N"}, {kOld, "A"}}) ==
+        Files{{kCurrent, "N"}, {kOld, "A"}, {kBroken, "X"}});
 }
 
 TEST_CASE("falling back without an old image is an error that names it", "[rotation]") {
-  HostDir dir;
-  dir.put(kCurrent, "X");
+  HostDir dir(Files{{kCurrent, "X"}});
   auto outcome = rot::fall_back(dir.fd());
   REQUIRE_FALSE(outcome);
   CHECK_THAT(outcome.error().message, Catch::Contains(kOld));
@@ -285,11 +336,7 @@ TEST_CASE("GRUB's choice follows the documented precedence", "[rotation]") {
 }
 
 TEST_CASE("giving up the staged image keeps it as broken and leaves the rest", "[rotation]") {
-  HostDir dir;
-  dir.put(kCurrent, "B");
-  dir.put(kOld, "A");
-  dir.put(kNew, "N");
-  dir.put(kBroken, "X");
+  HostDir dir(Files{{kCurrent, "B"}, {kOld, "A"}, {kNew, "N"}, {kBroken, "X"}});
   auto outcome = rot::discard_staged(dir.fd());
   REQUIRE(outcome);
   CHECK(outcome->steps == std::vector<std::string>{"hn-root-new.img -> hn-root-broken.img"});
@@ -301,9 +348,7 @@ TEST_CASE("giving up the staged image keeps it as broken and leaves the rest", "
 
 TEST_CASE("a power cut while giving up the staged image leaves it staged or given up",
           "[rotation][crash]") {
-  HostDir dir;
-  dir.put(kCurrent, "B");
-  dir.put(kNew, "N");
+  HostDir dir(Files{{kCurrent, "B"}, {kNew, "N"}});
   rot::CrashAfter crash{0};
   REQUIRE_FALSE(rot::discard_staged(dir.fd(), &crash));
   CHECK(dir.files() == Files{{kCurrent, "B"}, {kNew, "N"}});
@@ -316,8 +361,7 @@ TEST_CASE("a power cut while giving up the staged image leaves it staged or give
 
 TEST_CASE("a directory named hn-root-new.img is kept aside and the current image boots",
           "[rotation][odd]") {
-  HostDir dir;
-  dir.put(kCurrent, "C");
+  HostDir dir(Files{{kCurrent, "C"}});
   REQUIRE(::mkdirat(dir.fd(), kNew, 0755) == 0);
   auto outcome = rot::rotate(dir.fd(), false);
   REQUIRE(outcome);
@@ -330,8 +374,7 @@ TEST_CASE("a directory named hn-root-new.img is kept aside and the current image
 
 TEST_CASE("a directory named hn-root.img gives way to the old image, never linked",
           "[rotation][odd]") {
-  HostDir dir;
-  dir.put(kOld, "A");
+  HostDir dir(Files{{kOld, "A"}});
   REQUIRE(::mkdirat(dir.fd(), kCurrent, 0755) == 0);
   REQUIRE(::mkdirat(dir.fd(), (std::string(kCurrent) + "/inside").c_str(), 0755) == 0);
   auto outcome = rot::rotate(dir.fd(), false);
@@ -342,9 +385,7 @@ TEST_CASE("a directory named hn-root.img gives way to the old image, never linke
 
 TEST_CASE("a FIFO and a symlink under image names are never opened or followed",
           "[rotation][odd]") {
-  HostDir dir;
-  dir.put(kCurrent, "C");
-  dir.put("elsewhere.img", "E");
+  HostDir dir(Files{{kCurrent, "C"}, {"elsewhere.img", "E"}});
   REQUIRE(::mkfifoat(dir.fd(), kNew, 0600) == 0);
   REQUIRE(::symlinkat("elsewhere.img", dir.fd(), kOld) == 0);
   auto state = rot::read_state(dir.fd()).value();
@@ -361,9 +402,7 @@ TEST_CASE("a FIFO and a symlink under image names are never opened or followed",
 
 TEST_CASE("a staged name hard-linked to the current image is dropped, not upgraded to at every boot",
           "[rotation][odd]") {
-  HostDir dir;
-  dir.put(kCurrent, "C");
-  dir.put(kOld, "A");
+  HostDir dir(Files{{kCurrent, "C"}, {kOld, "A"}});
   REQUIRE(link_at(dir.fd(), kCurrent, kNew));
   for (int boot = 0; boot < 2; ++boot) {
     auto outcome = rot::rotate(dir.fd(), false);
@@ -375,10 +414,7 @@ TEST_CASE("a staged name hard-linked to the current image is dropped, not upgrad
 
 TEST_CASE("an image file the check rejects is given up as broken before the rotation",
           "[rotation][odd]") {
-  HostDir dir;
-  dir.put(kCurrent, "C");
-  dir.put(kOld, "A");
-  dir.put(kNew, "garbage");
+  HostDir dir(Files{{kCurrent, "C"}, {kOld, "A"}, {kNew, "garbage"}});
   auto outcome = rot::rotate(dir.fd(), false, nullptr, [](int d, const char* name) {
     return read_file_at(d, name).value() != "garbage";
   });

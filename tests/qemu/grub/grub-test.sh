@@ -278,17 +278,12 @@ expect_state_good() {
 
 # ------------------------------------------------------------ main
 
-list_scenarios "$@"
-[[ $# -eq 1 ]] || die "usage: $0 SCENARIO (one of: ${SCENARIOS[*]})"
-scenario=$1
-check_scenario "$scenario"
-TEST_NAME=grub.$scenario
+pick_scenario grub "$@"
 
 need_commands grub-script-check
 [[ -x $IMGROOT_TOOL ]] || die "the imgroot CLI $IMGROOT_TOOL is not built"
 if [[ $scenario != snippet_script_check ]]; then
-  need_commands qemu-system-x86_64 timeout mkfs.ext4 mkfs.vfat sgdisk partx dd debugfs e2fsck \
-    mmd mcopy mtype
+  need_vm_commands && need_commands mmd mcopy mtype
   [[ -r $OVMF_CODE && -r $OVMF_VARS ]] || die "no OVMF firmware in /usr/share/OVMF (package ovmf)"
   [[ -s $(grub_efi) && -s $(grub_image A) ]] ||
     die "no GRUB test fixtures in $IMGROOT_GRUB_SHARED (run tests/qemu/grub/make-grub-fixtures.sh)"

@@ -46,15 +46,8 @@ mv "$out/BOOTX64.EFI.tmp" "$out/BOOTX64.EFI"
 # already be durable, as after a power cut.
 write_init() {
   local name=$1
+  test_init_head "$name"
   cat <<INIT
-#!/bin/sh
-# imgroot GRUB boot-test image $name
-[ -c /dev/console ] && exec >/dev/console 2>&1
-mountpoint -q /proc || mount -t proc proc /proc
-report() {
-  echo "\$*"
-  [ -w /dev/kmsg ] && echo "\$*" >/dev/kmsg
-}
 kernel=none
 [ -d /sys/module/$(marker_module A) ] && kernel=A
 [ -d /sys/module/$(marker_module B) ] && kernel=B
@@ -104,12 +97,7 @@ make_root() {
   copy_with_libraries "$dir" "$IMGROOT_TOOL" usr/sbin/imgroot
   write_init "$name" >"$dir/sbin/init"
   chmod 0755 "$dir/sbin/init"
-  rm -f "$out/images/$name.img"
-  mkfs.ext4 -q -F -b 4096 -O ^has_journal -L "test-$name" -E root_owner=0:0 \
-    -d "$dir" "$out/images/$name.img.tmp" 64M >"$dir.log" 2>&1 ||
-    { cat "$dir.log" >&2; die "mkfs.ext4 of test image $name failed"; }
-  mv "$out/images/$name.img.tmp" "$out/images/$name.img"
-  rm -rf "$dir" "$dir.log"
+  mkfs_test_image "$dir" "$out/images/$name.img" 64M "$name"
 }
 
 make_root A

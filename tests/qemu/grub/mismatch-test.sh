@@ -24,7 +24,7 @@ LOG_PER_BOOT=1
 BOOT_LIMIT=${IMGROOT_BOOT_TIMEOUT:-120}
 MARKER=imgroot/kernel-mismatch-reboot
 
-need_commands qemu-system-x86_64 timeout mkfs.ext4 mkfs.vfat sgdisk partx dd debugfs e2fsck
+need_vm_commands
 load_kernel_env
 [[ -s $(shared_initramfs) ]] || die "no test initramfs $(shared_initramfs) (run tests/qemu/make-initramfs.sh)"
 [[ -s $(shared_image A) ]] || die "no test images (run tests/qemu/make-images.sh)"

@@ -29,14 +29,8 @@ if ((EUID != 0)) || [[ ! -e /dev/loop-control ]]; then
   exit 77
 fi
 
-work=$PWD/grub.provision_boots
-disk=$work/disk.img
+start_work
 vars=$work/vars.fd
-log=/dev/null
-rm -rf "$work"
-mkdir -p "$work"
-
-trap print_log_on_failure EXIT
 
 # partition_field N FIELD: a line of `sgdisk -i N` ("Partition name", ...).
 partition_field() {
