@@ -20,8 +20,7 @@ namespace {
 
 // tests/fixtures/modules: a small kernel "6.1.0-test" shaped like Debian's.
 std::string fixture_root() {
-  std::string here = __FILE__;
-  return here.substr(0, here.rfind("/unit/")) + "/fixtures/modules";
+  return IMGROOT_FIXTURES "/modules";
 }
 constexpr const char* kRelease = "6.1.0-test";
 
