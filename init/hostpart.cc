@@ -37,9 +37,11 @@ std::string block_devices_seen() {
 
 }  // namespace
 
-Result<std::string> wait_for_hostpart(const DeviceSpec& spec, int timeout_seconds) {
+Result<std::string> wait_for_hostpart(const DeviceSpec& spec, int timeout_seconds,
+                                      const std::function<void()>& each_poll) {
   const long long deadline = now_ms() + timeout_seconds * 1000LL;
   for (;;) {
+    each_poll();
     auto found = find_devices(spec);
     if (!found) return std::unexpected(found.error());
     if (found->size() == 1) return found->front();

@@ -1,6 +1,7 @@
 // Waiting for the host partition and mounting it.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "base/error.h"
@@ -11,8 +12,10 @@ namespace imgroot::init {
 
 // Poll until exactly one block device matches 'spec', for up to
 // 'timeout_seconds'. Two matches fail at once, naming both: booting
-// whichever came first would be a coin toss between two disks.
-Result<std::string> wait_for_hostpart(const DeviceSpec& spec, int timeout_seconds);
+// whichever came first would be a coin toss between two disks. 'each_poll'
+// runs before every look.
+Result<std::string> wait_for_hostpart(const DeviceSpec& spec, int timeout_seconds,
+                                      const std::function<void()>& each_poll);
 
 // Mount 'device' read-write at 'target' with the filesystem libblkid finds on it.
 Result<Mount> mount_hostpart(const std::string& device, const std::string& target);

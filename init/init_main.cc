@@ -28,6 +28,7 @@
 #include "image/open.h"
 #include "image_root.h"
 #include "log.h"
+#include "modules.h"
 #include "rescue.h"
 #include "shutdown.h"
 #include "switch_root.h"
@@ -47,18 +48,15 @@ using run_paths::kStagingRoot;
 // Where a staged image is mounted on trial before an upgrade makes room for it.
 using run_paths::kTrialRoot;
 
-void report_module_failure(const Error& e) { warn(e.message); }
-
 // Everything up to a mounted host partition, or the reason there is none.
-Result<Mount> find_and_mount_hostpart(const BootConfig& config) {
-  long long start = now_ms();
-  auto loaded = load_modules(initramfs_paths::kModulesLoad, report_module_failure);
-  info("loaded " + std::to_string(loaded.loaded) + " modules in " +
-       std::to_string(now_ms() - start) + " ms" +
-       (loaded.failed ? " (" + std::to_string(loaded.failed) + " failed)" : ""));
-
-  start = now_ms();
-  auto device = wait_for_hostpart(config.hostpart, config.timeout_seconds);
+Result<Mount> find_and_mount_hostpart(const BootConfig& config, ModuleLoader& modules) {
+  modules.load_forced();
+  modules.coldplug();
+  const long long start = now_ms();
+  // Disks behind a controller (SCSI, USB) appear after its driver loaded:
+  // theirs is loaded while we wait.
+  auto device = wait_for_hostpart(config.hostpart, config.timeout_seconds,
+                                  [&modules] { modules.coldplug(); });
   if (!device) return std::unexpected(device.error());
   info("host partition " + config.hostpart.to_string() + " is " + *device + ", found in " +
        std::to_string(now_ms() - start) + " ms");
@@ -166,8 +164,9 @@ struct PreparedRoot {
   ImageRoot image;
 };
 
-Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir) {
-  auto hostpart_mount = find_and_mount_hostpart(config);
+Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir,
+                                  ModuleLoader& modules) {
+  auto hostpart_mount = find_and_mount_hostpart(config, modules);
   if (!hostpart_mount) return std::unexpected(hostpart_mount.error());
   // No fd of ours may keep the host partition's directory open afterwards:
   // this one goes out of scope on return.
@@ -219,7 +218,10 @@ BootConfig read_config() {
   (void)make_private_recursive("/");  // moves below need a private parent; rootfs usually is
   const BootConfig config = read_config();
 
-  auto prepared = prepare_root(config, kNewRoot);
+  ModuleLoader modules = ModuleLoader::from_initramfs();
+  modules.install();
+  auto prepared = prepare_root(config, kNewRoot, modules);
+  if (const auto loaded = modules.summary(); !loaded.empty()) info(loaded);
   if (!prepared) rescue(prepared.error().message);
 
   install_shutdown_program();
@@ -256,7 +258,10 @@ int prepare_sysroot() {
   if (auto st = make_private_scratch(); !st)
     warn(st.error().message + "; the image and the host partition may not move to " + kNewRoot);
   (void)::mkdir(kStagingRoot, 0755);  // EEXIST; the mount says otherwise
-  auto prepared = prepare_root(config, kStagingRoot);
+  // dracut's udev loads the modules: its initramfs has no module table.
+  ModuleLoader modules = ModuleLoader::from_initramfs();
+  modules.install();
+  auto prepared = prepare_root(config, kStagingRoot, modules);
   if (!prepared) {
     error("nothing to boot: " + prepared.error().message);
     return 1;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "initramfs/build.h"
 #include "initramfs/compress.h"
@@ -20,8 +21,15 @@ namespace {
 
 using namespace imgroot::initramfs;
 
+// Disk controllers of servers and VMs, USB storage for installers, the
+// filesystems a host partition or an image may hold. The init loads only
+// those a device or a filesystem it meets needs, so the list costs size,
+// not boot time.
 constexpr const char* kDefaultModules =
-    "virtio_pci virtio_blk virtio_scsi nvme ahci sd_mod ext4 btrfs xfs squashfs erofs overlay loop";
+    "virtio_pci virtio_blk virtio_scsi nvme ahci ata_piix sd_mod "
+    "mpt3sas megaraid_sas smartpqi hpsa aacraid vmw_pvscsi xen_blkfront hv_storvsc "
+    "xhci_pci ehci_pci usb_storage uas "
+    "ext4 btrfs xfs squashfs erofs overlay loop";
 constexpr const char* kInstalledInit = "/usr/lib/imgroot/imgroot-init";
 constexpr int kZstdLevel = 19;
 
@@ -32,16 +40,24 @@ const char* kUsage =
 
 constexpr const char* kDescription =
     "Write a zstd-compressed newc cpio archive to FILE (atomically): imgroot-init as /init,\n"
-    "the directories it mounts on, /dev/console, the kernel modules named by --modules and\n"
-    "everything they need (modules.dep, and modules.softdep through modules.alias) copied to\n"
-    "/lib/modules/RELEASE/, their load order in /etc/imgroot/modules.load, and with --busybox\n"
-    "a static busybox at /bin/busybox with /bin/sh -> busybox for the rescue shell.\n"
+    "the directories it mounts on, /dev/console, the kernel modules of the list and of\n"
+    "--add-modules with everything they need (modules.dep, and modules.softdep through\n"
+    "modules.alias) copied to /lib/modules/RELEASE/, and with --busybox a static busybox at\n"
+    "/bin/busybox with /bin/sh -> busybox for the rescue shell.\n"
+    "\n"
+    "imgroot-init loads a module of the list only when a device present needs it (its\n"
+    "modalias matches one of the module's aliases, as udev would load it) or when it mounts\n"
+    "a filesystem of that type; /etc/imgroot/modules.table holds each module's load order\n"
+    "and aliases. Modules of --add-modules are loaded at every boot, first\n"
+    "(/etc/imgroot/modules.load).\n"
     "Modules built into the kernel are skipped. Without modules.dep (a kernel package\n"
     "unpacked with dpkg -x), 'depmod -b ROOT RELEASE' is run first.\n"
     "\n"
     "LIST is module names separated by commas or spaces; '-' and '_' are the same. The\n"
     "default list is:\n"
-    "  virtio_pci virtio_blk virtio_scsi nvme ahci sd_mod ext4 btrfs xfs squashfs erofs overlay loop\n"
+    "  virtio_pci virtio_blk virtio_scsi nvme ahci ata_piix sd_mod mpt3sas megaraid_sas\n"
+    "  smartpqi hpsa aacraid vmw_pvscsi xen_blkfront hv_storvsc xhci_pci ehci_pci\n"
+    "  usb_storage uas ext4 btrfs xfs squashfs erofs overlay loop\n"
     "\n"
     "Without --init, imgroot-init is the first of: /usr/lib/imgroot/imgroot-init,\n"
     "DIR/../lib/imgroot/imgroot-init and DIR/../init/imgroot-init, where DIR is the\n"
@@ -131,10 +147,8 @@ Result<InitramfsSpec> spec_from(const po::variables_map& vars) {
   spec.modules = split_list(vars.count("modules")
                                 ? vars["modules"].as<std::vector<std::string>>()
                                 : std::vector<std::string>{kDefaultModules});
-  if (vars.count("add-modules")) {
-    auto more = split_list(vars["add-modules"].as<std::vector<std::string>>());
-    spec.modules.insert(spec.modules.end(), more.begin(), more.end());
-  }
+  if (vars.count("add-modules"))
+    spec.forced = split_list(vars["add-modules"].as<std::vector<std::string>>());
   auto mtime = entry_mtime();
   if (!mtime) return std::unexpected(std::move(mtime.error()));
   spec.mtime = *mtime;
@@ -167,14 +181,14 @@ int run_initramfs(const std::vector<std::string>& args) {
       ("modules-root", po::value<std::string>()->default_value("/")->value_name("DIR"),
        "take modules from DIR/lib/modules/VER")
       ("modules", po::value<std::vector<std::string>>()->composing()->value_name("LIST"),
-       "modules to include instead of the default list")
+       "modules to include instead of the default list, loaded when needed")
       ("add-modules", po::value<std::vector<std::string>>()->composing()->value_name("LIST"),
-       "modules to include in addition to the list")
+       "modules to include and load at every boot")
       ("init", po::value<std::string>()->value_name("PATH"),
        "the program to install as /init (default: see above)")
       ("busybox", po::value<std::string>()->value_name("PATH"),
        "a static busybox to install as /bin/busybox, with /bin/sh -> busybox")
-      ("verbose,v", po::bool_switch(), "also list the modules in load order, on stderr");
+      ("verbose,v", po::bool_switch(), "also list the modules, on stderr");
   auto parsed = parse("initramfs", args, options, {}, kUsage, kDescription);
   if (parsed.exit_now) return *parsed.exit_now;
   const auto& vars = parsed.vars;
@@ -191,10 +205,12 @@ int run_initramfs(const std::vector<std::string>& args) {
   if (auto st = write_initramfs(output, *compressed); !st) return report(st.error());
 
   if (verbose) {
-    for (const auto& path : initramfs->load_order) std::cerr << "  " << path << "\n";
+    const std::set<std::string> forced(initramfs->forced.begin(), initramfs->forced.end());
+    for (const auto& path : initramfs->modules)
+      std::cerr << "  " << path << (forced.contains(path) ? " (every boot)" : "") << "\n";
   }
   for (const auto& note : initramfs->notes) std::cerr << "imgroot initramfs: note: " << note << "\n";
-  std::cout << "wrote " << quoted(output) << ": " << initramfs->load_order.size()
+  std::cout << "wrote " << quoted(output) << ": " << initramfs->modules.size()
             << " modules for kernel " << spec->kernel_release << ", " << compressed->size()
             << " bytes zstd (" << mebibytes(compressed->size()) << "; "
             << mebibytes(initramfs->cpio.size()) << " uncompressed)\n";

@@ -82,8 +82,11 @@ inline constexpr const char* kDataLink = "data0";
 
 // Paths inside the initramfs: the builder lays them out, the init uses them.
 namespace initramfs_paths {
-// The modules to load, one path under /lib/modules/RELEASE a line, in order.
+// The modules loaded at every boot (--add-modules), one path a line, in order.
 inline constexpr const char* kModulesLoad = "/etc/imgroot/modules.load";
+// Every module of the initramfs, its load order and its aliases: the init
+// loads those the devices and filesystems it meets need (boot/module_table.h).
+inline constexpr const char* kModuleTable = "/etc/imgroot/modules.table";
 // Where the image that boots is mounted for the switch (dracut's name too).
 inline constexpr const char* kNewRoot = "/sysroot";
 inline constexpr const char* kShell = "/bin/sh";

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "base/layout.h"
+#include "boot/module_table.h"
 #include "initramfs/cpio.h"
 #include "initramfs/depmod.h"
 #include "initramfs/elf.h"
@@ -55,64 +56,91 @@ Status add_programs(CpioArchive& archive, const InitramfsSpec& spec) {
   return archive.add_symlink(initramfs_paths::kShell, "busybox");
 }
 
-// Copy the modules in `order` from the modules root, and write the list.
-Result<std::vector<std::string>> add_modules(CpioArchive& archive, const InitramfsSpec& spec,
-                                             const LoadOrder& order) {
-  const std::string in_initramfs_dir = "/lib/modules/" + spec.kernel_release;
-  const std::string host_dir = modules_dir(spec.modules_root, spec.kernel_release);
-  auto dir = Fd::open_dir(host_dir);
+// depmod writes paths relative to the modules directory, except for modules
+// outside it, which keep their absolute path (below the modules root).
+std::string path_in_initramfs(const InitramfsSpec& spec, const std::string& path) {
+  return path.starts_with('/') ? path : "/lib/modules/" + spec.kernel_release + "/" + path;
+}
+
+// Copy the modules in `order` from the modules root.
+Status add_modules(CpioArchive& archive, const InitramfsSpec& spec, const LoadOrder& order) {
+  auto dir = Fd::open_dir(modules_dir(spec.modules_root, spec.kernel_release));
   if (!dir) return std::unexpected(std::move(dir.error()));
   auto root = Fd::open_dir(spec.modules_root);
   if (!root) return std::unexpected(std::move(root.error()));
-
-  std::vector<std::string> lines;
-  std::string list;
   for (const auto& path : order.paths) {
-    // depmod writes paths relative to the modules directory, except for
-    // modules outside it, which keep their absolute path (below ROOT).
-    bool absolute = path.starts_with('/');
-    auto content = absolute ? read_file_at(root->get(), path.substr(1))
-                            : read_file_at(dir->get(), path);
-    if (!content)
-      return std::unexpected(std::move(content.error()).context("copy module"));
-    std::string target = absolute ? path : in_initramfs_dir + "/" + path;
-    if (auto st = archive.add_file(target, std::move(*content), 0644); !st)
-      return std::unexpected(std::move(st.error()));
-    list += target + "\n";
-    lines.push_back(std::move(target));
+    auto content = path.starts_with('/') ? read_file_at(root->get(), path.substr(1))
+                                         : read_file_at(dir->get(), path);
+    if (!content) return std::unexpected(std::move(content.error()).context("copy module"));
+    if (auto st = archive.add_file(path_in_initramfs(spec, path), std::move(*content), 0644); !st)
+      return st;
   }
-  if (auto st = archive.add_file(initramfs_paths::kModulesLoad, std::move(list), 0644); !st)
-    return std::unexpected(std::move(st.error()));
-  return lines;
+  return {};
 }
 
-Result<LoadOrder> load_order_for(const InitramfsSpec& spec) {
+// Every module of 'all' with its own load order, and every alias that names
+// one of them: the init resolves nothing itself.
+Result<ModuleTable> table_for(const ModuleIndex& index, const InitramfsSpec& spec,
+                              const LoadOrder& all) {
+  ModuleTable table;
+  for (const auto& path : all.paths) {
+    const std::string name = module_name_of_path(path);
+    const std::vector<std::string> one{name};
+    auto order = resolve_load_order(index, one, spec.kernel_release);
+    if (!order) return std::unexpected(std::move(order.error()));
+    auto& paths = table.load_paths[name];
+    for (const auto& p : order->paths) paths.push_back(path_in_initramfs(spec, p));
+  }
+  for (const auto& [alias, module] : index.exact_aliases)
+    if (table.load_paths.contains(module)) table.add_alias(alias, module);
+  for (const auto& [pattern, module] : index.wildcard_aliases)
+    if (table.load_paths.contains(module)) table.add_alias(pattern, module);
+  return table;
+}
+
+std::string lines(const std::vector<std::string>& paths) {
+  std::string text;
+  for (const auto& p : paths) text += p + "\n";
+  return text;
+}
+
+}  // namespace
+
+Result<Initramfs> assemble_initramfs(const InitramfsSpec& spec) {
   auto dir = Fd::open_dir(modules_dir(spec.modules_root, spec.kernel_release));
   if (!dir) return std::unexpected(std::move(dir.error()).context("kernel " + spec.kernel_release));
   auto index = load_module_index(dir->get());
   if (!index)
     return std::unexpected(std::move(index.error()).context("read module index of kernel " +
                                                             spec.kernel_release));
-  return resolve_load_order(*index, spec.modules, spec.kernel_release);
-}
+  std::vector<std::string> wanted = spec.modules;
+  wanted.insert(wanted.end(), spec.forced.begin(), spec.forced.end());
+  auto all = resolve_load_order(*index, wanted, spec.kernel_release);
+  if (!all) return std::unexpected(std::move(all.error()));
+  auto forced = resolve_load_order(*index, spec.forced, spec.kernel_release);
+  if (!forced) return std::unexpected(std::move(forced.error()));
+  auto table = table_for(*index, spec, *all);
+  if (!table) return std::unexpected(std::move(table.error()));
 
-}  // namespace
-
-Result<Initramfs> assemble_initramfs(const InitramfsSpec& spec) {
-  auto order = load_order_for(spec);
-  if (!order) return std::unexpected(std::move(order.error()));
+  Initramfs result;
+  result.notes = std::move(all->notes);
+  for (const auto& p : all->paths) result.modules.push_back(path_in_initramfs(spec, p));
+  for (const auto& p : forced->paths) result.forced.push_back(path_in_initramfs(spec, p));
 
   CpioArchive archive;
   if (auto st = add_skeleton(archive); !st) return std::unexpected(std::move(st.error()));
   if (auto st = add_programs(archive, spec); !st) return std::unexpected(std::move(st.error()));
-  auto lines = add_modules(archive, spec, *order);
-  if (!lines) return std::unexpected(std::move(lines.error()));
+  if (auto st = add_modules(archive, spec, *all); !st) return std::unexpected(std::move(st.error()));
+  if (auto st = archive.add_file(initramfs_paths::kModuleTable, format_module_table(*table), 0644);
+      !st)
+    return std::unexpected(std::move(st.error()));
+  if (auto st = archive.add_file(initramfs_paths::kModulesLoad, lines(result.forced), 0644); !st)
+    return std::unexpected(std::move(st.error()));
 
   auto cpio = archive.serialize(spec.mtime);
   if (!cpio) return std::unexpected(std::move(cpio.error()));
-  return Initramfs{.cpio = std::move(*cpio),
-                   .load_order = std::move(*lines),
-                   .notes = std::move(order->notes)};
+  result.cpio = std::move(*cpio);
+  return result;
 }
 
 Status write_initramfs(const std::string& path, const std::string& bytes) {

@@ -3,50 +3,17 @@
 #include <algorithm>
 #include <array>
 
+#include "base/lines.h"
+#include "boot/module_table.h"
 #include "system/file.h"
 
 namespace imgroot::initramfs {
 
 namespace {
 
-std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    size_t end = text.find('\n');
-    if (end == std::string_view::npos) end = text.size();
-    lines.push_back(text.substr(0, end));
-    text.remove_prefix(std::min(end + 1, text.size()));
-  }
-  return lines;
-}
-
-std::vector<std::string_view> words_of(std::string_view line) {
-  std::vector<std::string_view> words;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
-    size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
-    if (i > start) words.push_back(line.substr(start, i - start));
-  }
-  return words;
-}
-
 bool is_comment(std::string_view line) {
   auto words = words_of(line);
   return words.empty() || words[0].starts_with('#');
-}
-
-// modprobe's rule for aliases: '-' is '_' except inside a [...] class.
-std::string normalize_alias(std::string_view alias) {
-  std::string out(alias);
-  bool in_class = false;
-  for (char& c : out) {
-    if (c == '[') in_class = true;
-    else if (c == ']') in_class = false;
-    else if (c == '-' && !in_class) c = '_';
-  }
-  return out;
 }
 
 void add_alias(ModuleIndex& index, std::string_view alias, std::string_view module) {

@@ -1,4 +1,5 @@
 #include "system/loop.h"
+#include "system/module_request.h"
 
 #include <fcntl.h>
 #include <linux/loop.h>
@@ -15,6 +16,7 @@ constexpr int kAttachAttempts = 16;
 }  // namespace
 
 Result<LoopDevice> LoopDevice::attach(const Fd& file, bool read_only, bool scan_partitions) {
+  request_module("devname:loop-control");
   auto control = Fd::open("/dev/loop-control", O_RDWR);
   if (!control) return std::unexpected(control.error());
 

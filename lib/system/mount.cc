@@ -3,11 +3,13 @@
 #include <algorithm>
 
 #include "system/file.h"
+#include "system/module_request.h"
 
 namespace imgroot {
 
 Status mount_fs(const std::string& source, const std::string& target, const std::string& type,
                 unsigned long flags, const std::string& data) {
+  if (!type.empty()) request_module("fs-" + type);
   if (::mount(source.c_str(), target.c_str(), type.empty() ? nullptr : type.c_str(), flags,
               data.empty() ? nullptr : data.c_str()) < 0)
     return fail_errno("mount " + quoted(source) + " (" + (type.empty() ? "bind/move" : type) +

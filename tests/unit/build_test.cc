@@ -6,8 +6,10 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 
+#include "boot/module_table.h"
 #include "initramfs/build.h"
 #include "initramfs/compress.h"
 #include "initramfs/elf.h"
@@ -33,21 +35,33 @@ InitramfsSpec fixture_spec(const TempDir& tmp) {
   return spec;
 }
 
-// The names in a newc archive, in order (a minimal walk; cpio_test checks
-// the format itself).
-std::vector<std::string> names_in(const std::string& cpio) {
-  std::vector<std::string> names;
+// The entries of a newc archive, name and content, in order (a minimal
+// walk; cpio_test checks the format itself).
+std::vector<std::pair<std::string, std::string>> entries_of(const std::string& cpio) {
+  std::vector<std::pair<std::string, std::string>> entries;
   size_t pos = 0;
   while (pos + 110 <= cpio.size()) {
     auto field = [&](int i) { return std::stoul(cpio.substr(pos + 6 + 8 * i, 8), nullptr, 16); };
     size_t namesize = field(11), filesize = field(6);
     std::string name = cpio.substr(pos + 110, namesize - 1);
     if (name == "TRAILER!!!") break;
-    names.push_back(name);
     pos = (pos + 110 + namesize + 3) & ~size_t{3};
+    entries.emplace_back(std::move(name), cpio.substr(pos, filesize));
     pos = (pos + filesize + 3) & ~size_t{3};
   }
+  return entries;
+}
+
+std::vector<std::string> names_in(const std::string& cpio) {
+  std::vector<std::string> names;
+  for (auto& [name, content] : entries_of(cpio)) names.push_back(std::move(name));
   return names;
+}
+
+std::optional<std::string> content_of(const std::string& cpio, const std::string& wanted) {
+  for (auto& [name, content] : entries_of(cpio))
+    if (name == wanted) return std::move(content);
+  return std::nullopt;
 }
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -82,11 +96,50 @@ TEST_CASE("the initramfs has /init, the mount points, /dev/console and the modul
                            "lib/modules/6.1.0-test/kernel/arch/x86/crypto/crc32c-intel.ko"})
     CHECK(contains(names, name));
   CHECK_FALSE(contains(names, "bin/sh"));
-  REQUIRE(initramfs->load_order.size() == 13 - 2);  // no virtio_pci_*_dev in the fixture
-  CHECK(initramfs->load_order.back() == "/lib/modules/6.1.0-test/kernel/drivers/virtio/virtio_pci.ko");
+  REQUIRE(initramfs->modules.size() == 13 - 2);  // no virtio_pci_*_dev in the fixture
+  CHECK(initramfs->modules.back() == "/lib/modules/6.1.0-test/kernel/drivers/virtio/virtio_pci.ko");
+  // Nothing is forced: the init loads what the devices and filesystems need.
+  CHECK(initramfs->forced.empty());
+}
+
+TEST_CASE("the module table gives every module its load order and every alias of it",
+          "[build]") {
+  TempDir tmp;
+  auto initramfs = assemble_initramfs(fixture_spec(tmp));
+  REQUIRE(initramfs);
+  auto text = content_of(initramfs->cpio, "etc/imgroot/modules.table");
+  REQUIRE(text);
+  auto table = parse_module_table(*text);
+  if (!table) FAIL(table.error().message);
+  REQUIRE(table->load_paths.size() == initramfs->modules.size());
+  const std::string dir = "/lib/modules/6.1.0-test/kernel/";
+  // ext4's softdep (pre: crypto-crc32c) and its hard dependencies come first.
+  const auto& ext4 = table->load_paths.at("ext4");
+  CHECK(ext4.back() == dir + "fs/ext4/ext4.ko");
+  CHECK(std::find(ext4.begin(), ext4.end(), dir + "arch/x86/crypto/crc32c-intel.ko") != ext4.end());
+  CHECK(std::find(ext4.begin(), ext4.end(), dir + "fs/jbd2/jbd2.ko") != ext4.end());
+  CHECK(table->load_paths.at("loop") == std::vector<std::string>{dir + "drivers/block/loop.ko"});
+  CHECK(modules_for(*table, "fs-ext4") == std::vector<std::string>{"ext4"});
+  CHECK(modules_for(*table, "devname:loop-control") == std::vector<std::string>{"loop"});
+  CHECK(modules_for(*table, "virtio:d00000002v00001AF4") == std::vector<std::string>{"virtio_blk"});
+  // The aliases of modules left out stay out (sha256_ssse3 is not in this initramfs).
+  CHECK(modules_for(*table, "sha256").empty());
+}
+
+TEST_CASE("--add-modules are listed in modules.load, with what they need, for every boot",
+          "[build]") {
+  TempDir tmp;
+  auto spec = fixture_spec(tmp);
+  spec.modules = {"virtio_blk"};
+  spec.forced = {"ext4"};
+  auto initramfs = assemble_initramfs(spec);
+  if (!initramfs) FAIL(initramfs.error().message);
+  REQUIRE_FALSE(initramfs->forced.empty());
+  CHECK(initramfs->forced.back() == "/lib/modules/6.1.0-test/kernel/fs/ext4/ext4.ko");
+  CHECK(initramfs->modules.size() > initramfs->forced.size());  // virtio_blk is there, not forced
   std::string list;
-  for (const auto& line : initramfs->load_order) list += line + "\n";
-  CHECK(initramfs->cpio.find(list) != std::string::npos);  // modules.load, one path a line
+  for (const auto& line : initramfs->forced) list += line + "\n";
+  CHECK(content_of(initramfs->cpio, "etc/imgroot/modules.load") == list);
 }
 
 TEST_CASE("busybox comes with a /bin/sh symlink for the rescue shell", "[build]") {
