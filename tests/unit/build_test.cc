@@ -126,7 +126,7 @@ TEST_CASE("the module table gives every module its load order and every alias of
   CHECK(modules_for(*table, "sha256").empty());
 }
 
-TEST_CASE("--add-modules are listed in modules.load, with what they need, for every boot",
+TEST_CASE("forced modules (--add-modules) and what they need are in modules.load",
           "[build]") {
   TempDir tmp;
   auto spec = fixture_spec(tmp);
