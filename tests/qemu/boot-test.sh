@@ -220,13 +220,26 @@ scenario_default_initramfs_btrfs() { boot_default_initramfs btrfs ""; }
 scenario_default_initramfs_xfs() { boot_default_initramfs xfs ""; }
 scenario_default_initramfs_squashfs() { boot_default_initramfs squashfs "imgroot.overlay=tmpfs"; }
 scenario_default_initramfs_erofs() { boot_default_initramfs erofs "imgroot.overlay=tmpfs"; }
+# The boot disk behind another controller: its driver is loaded by the
+# controller's modalias, and the disk's (sd_mod for a SCSI disk) after it.
+scenario_default_initramfs_nvme() {
+  VM_DISK_BUS=nvme boot_default_initramfs ext4 ""
+  expect_log 'imgroot-init: loaded .* nvme \(pci:v[0-9A-F]{8}d' "nvme was loaded for the NVMe controller's modalias"
+  expect_no_log 'imgroot-init: loaded .*virtio_blk' "no virtio disk: virtio_blk stayed out"
+}
+scenario_default_initramfs_ahci() {
+  VM_DISK_BUS=ahci boot_default_initramfs ext4 ""
+  expect_log 'imgroot-init: loaded .* ahci \(pci:v[0-9A-F]{8}d' "ahci was loaded for the AHCI controller's modalias"
+  expect_log 'imgroot-init: loaded .* sd_mod \(scsi:t-0x00' "sd_mod was loaded for the disk the controller found"
+}
 
 SCENARIOS=(no_hostpart genkernel_cmdline genkernel_other_label duplicate_label
   cli_stage_revert clean_shutdown overlay_tmpfs overlay_persistent host_identity
   odd_new_directory odd_current_directory odd_current_fifo odd_new_symlink
   staged_hardlink_of_current truncated_new
   default_initramfs_ext4 default_initramfs_btrfs default_initramfs_xfs
-  default_initramfs_squashfs default_initramfs_erofs)
+  default_initramfs_squashfs default_initramfs_erofs default_initramfs_nvme
+  default_initramfs_ahci)
 
 # ------------------------------------------------------------ steps
 
@@ -317,6 +330,12 @@ boot_default_initramfs() {
   VM_INITRD=$initrd boot_disk hostpart "$2"
   expect_booted A
   expect_log "imgroot-init: mounted hn-root.img \\($fs\\)" "the image was mounted as $fs"
+  # Modules by need: the filesystem's when it was mounted, no other's.
+  expect_log "imgroot-init: loaded .* $fs \\(fs-$fs\\)" "$fs was loaded to mount the image"
+  local other
+  for other in btrfs xfs squashfs erofs; do
+    [[ $other == "$fs" ]] || expect_no_log "imgroot-init: loaded .* $other \\(" "$other was not loaded"
+  done
 }
 
 # make_xfs_image TREE IMG: xfsprogs has no mkfs -d: fill it through a loop

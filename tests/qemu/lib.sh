@@ -206,15 +206,23 @@ run_qemu() {
 # run_vm LOG TIMEOUT STOP_PATTERN APPEND DISK...: run_qemu booting the test
 # kernel and initramfs ($VM_INITRD, by default the shared one) with
 # -kernel/-initrd and APPEND added to the command line, the disks attached
-# as virtio drives.
+# as virtio drives, or as $VM_DISK_BUS says: nvme (one NVMe controller a
+# disk) or ahci (the disks on one AHCI controller).
 run_vm() {
   local log=$1 limit=$2 stop=$3 append=$4
   shift 4
-  local args=() d
+  local args=() d n=0 bus=${VM_DISK_BUS:-virtio}
   args+=(-kernel "$KERNEL_IMAGE" -initrd "${VM_INITRD:-$(shared_initramfs)}"
     -append "console=ttyS0 panic=-1 printk.devkmsg=on $append")
+  [[ $bus == ahci ]] && args+=(-device "ahci,id=ahci0")
   for d in "$@"; do
-    args+=(-drive "file=$d,format=raw,if=virtio")
+    case $bus in
+      virtio) args+=(-drive "file=$d,format=raw,if=virtio") ;;
+      nvme) args+=(-drive "file=$d,format=raw,if=none,id=disk$n" -device "nvme,drive=disk$n,serial=imgroot$n") ;;
+      ahci) args+=(-drive "file=$d,format=raw,if=none,id=disk$n" -device "ide-hd,drive=disk$n,bus=ahci0.$n") ;;
+      *) die "VM_DISK_BUS=$bus: not virtio, nvme or ahci" ;;
+    esac
+    n=$((n + 1))
   done
   run_qemu "$log" "$limit" "$stop" "${args[@]}"
 }
