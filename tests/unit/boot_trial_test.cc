@@ -46,7 +46,8 @@ struct Node {
   Assessment assessment(const char* name) const {
     auto st = stat_at(hostpart.dir.get(), name).value();
     REQUIRE(st);
-    const auto* record = load_state(hostpart.dir.get()).value().find(*st);
+    const StateFile loaded = load_state(hostpart.dir.get()).value();  // find() points into it
+    const auto* record = loaded.find(*st);
     return record ? record->assessment : Assessment::kNone;
   }
   Result<Verdict> mark(Assessment verdict) {

@@ -108,7 +108,8 @@ class Node {
   state::Assessment assessment(const char* name) const {
     auto st = stat_at(dir(), name).value();
     REQUIRE(st);
-    const auto* record = state::load_state(dir()).value().find(*st);
+    const state::StateFile loaded = state::load_state(dir()).value();  // find() points into it
+    const auto* record = loaded.find(*st);
     return record ? record->assessment : state::Assessment::kNone;
   }
 
