@@ -8,7 +8,7 @@
 #   images/A.img B.img C.img
 #                     ext4 root images that carry a real /boot/kernel (the
 #                     test kernel) and /boot/initramfs (built by `imgroot
-#                     initramfs`, each loading its own marker module), a
+#                     initramfs`, each forcing its own marker module), a
 #                     static busybox, the imgroot CLI with its libraries, and
 #                     an /sbin/init that reports which image booted and whose
 #                     kernel runs, runs `imgroot mark-good` when the host
@@ -90,7 +90,7 @@ make_root() {
     head -c 1M /dev/urandom >"$dir/boot/initramfs"
   else
     "$IMGROOT_TOOL" initramfs --output "$dir/boot/initramfs" --kernel-release "$KVER" \
-      --modules-root "$MODULES_ROOT" --modules "$modules $(marker_module "$name")" \
+      --modules-root "$MODULES_ROOT" --modules "$modules" --add-modules "$(marker_module "$name")" \
       --busybox "$busybox" --init "$IMGROOT_INIT" >/dev/null ||
       die "imgroot initramfs for test image $name failed"
   fi
