@@ -23,9 +23,12 @@ source "$(dirname "$0")/grub-lib.sh"
 
 : "${IMGROOT_INIT:=$REPO_ROOT/build/init/imgroot-init}"
 out=$IMGROOT_GRUB_SHARED
-# What a virtio disk with ext4, a loop-mounted image and the vfat EFI-BOOT
-# (mounted by the image's init for mark-good) need.
-modules="virtio_pci virtio_blk ext4 loop vfat nls_cp437 nls_ascii"
+# What a virtio disk with ext4 and a loop-mounted image need: the init loads
+# them by need.
+modules="virtio_pci virtio_blk ext4 loop"
+# Loaded at every boot: the test image mounts EFI-BOOT itself (for mark-good)
+# and has no modprobe to load vfat with; and the image's marker module.
+forced="vfat nls_cp437 nls_ascii"
 # The modules built into GRUB: the list `imgroot provision` is built with.
 grub_modules=$(grep -v '^#' "$REPO_ROOT/grub/efi-modules")
 
@@ -90,7 +93,7 @@ make_root() {
     head -c 1M /dev/urandom >"$dir/boot/initramfs"
   else
     "$IMGROOT_TOOL" initramfs --output "$dir/boot/initramfs" --kernel-release "$KVER" \
-      --modules-root "$MODULES_ROOT" --modules "$modules" --add-modules "$(marker_module "$name")" \
+      --modules-root "$MODULES_ROOT" --modules "$modules" --add-modules "$forced $(marker_module "$name")" \
       --busybox "$busybox" --init "$IMGROOT_INIT" >/dev/null ||
       die "imgroot initramfs for test image $name failed"
   fi
