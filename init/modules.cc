@@ -51,13 +51,6 @@ std::vector<std::string> device_modaliases() {
   return aliases;
 }
 
-// ".../kernel/fs/ext4/ext4.ko" -> "ext4", for the log.
-std::string module_name_of(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  std::string name = path.substr(slash == std::string::npos ? 0 : slash + 1);
-  return name.substr(0, name.find(".ko"));
-}
-
 }  // namespace
 
 std::vector<ModuleNeed> modules_needed(const ModuleTable& table,
@@ -94,7 +87,7 @@ void ModuleLoader::load_forced() {
   const long long start = now_ms();
   for (const auto& path : forced_) {
     load_file(path);
-    loaded_.push_back({module_name_of(path), "forced"});
+    loaded_.push_back({module_name_of_path(path), "forced"});
   }
   busy_ms_ += now_ms() - start;
 }

@@ -19,6 +19,21 @@ std::string normalize_alias(std::string_view alias) {
   return out;
 }
 
+std::string normalize_module_name(std::string_view name) {
+  std::string out(name);
+  for (char& c : out)
+    if (c == '-') c = '_';
+  return out;
+}
+
+std::string module_name_of_path(std::string_view path) {
+  size_t slash = path.rfind('/');
+  std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  size_t ko = base.find(".ko");
+  if (ko != std::string_view::npos) base = base.substr(0, ko);
+  return normalize_module_name(base);
+}
+
 void ModuleTable::add_alias(std::string pattern, std::string module) {
   std::string prefix = pattern.substr(0, pattern.find_first_of("*?["));
   aliases.push_back({std::move(pattern), std::move(module), std::move(prefix)});

@@ -42,6 +42,11 @@ struct ModuleTable {
 Result<ModuleTable> parse_module_table(std::string_view text);
 std::string format_module_table(const ModuleTable& table);
 
+// Module names: '-' and '_' are the same character ("crc32c-intel" is
+// "crc32c_intel"), and "kernel/fs/ext4/ext4.ko" (or .ko.xz, .ko.zst) is "ext4".
+std::string normalize_module_name(std::string_view name);
+std::string module_name_of_path(std::string_view path);
+
 // modprobe's rule for aliases and the names looked up with them: '-' is '_'
 // except inside a [...] class ("scsi:t-0x00" is "scsi:t_0x00", "fs-ext4" is
 // "fs_ext4"). The table holds normalized patterns.

@@ -27,21 +27,6 @@ void add_alias(ModuleIndex& index, std::string_view alias, std::string_view modu
 
 }  // namespace
 
-std::string normalize_module_name(std::string_view name) {
-  std::string out(name);
-  for (char& c : out)
-    if (c == '-') c = '_';
-  return out;
-}
-
-std::string module_name_of_path(std::string_view path) {
-  size_t slash = path.rfind('/');
-  std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
-  size_t ko = base.find(".ko");
-  if (ko != std::string_view::npos) base = base.substr(0, ko);
-  return normalize_module_name(base);
-}
-
 Status parse_modules_dep(std::string_view text, ModuleIndex& index, std::string_view file) {
   size_t number = 0;
   for (std::string_view line : lines_of(text)) {

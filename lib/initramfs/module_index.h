@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "base/error.h"
+#include "boot/module_table.h"
 
 namespace imgroot::initramfs {
 
-std::string normalize_module_name(std::string_view name);
-// "kernel/fs/ext4/ext4.ko" (or .ko.xz, .ko.zst, .ko.gz) -> "ext4".
-std::string module_name_of_path(std::string_view path);
+// normalize_module_name and module_name_of_path are in boot/module_table.h
+// (the init names modules too).
 
 struct ModuleIndex {
   struct Module {
