@@ -13,13 +13,7 @@ namespace imgroot::init {
 
 namespace {
 
-constexpr long kPollMs = 50;
-
-void sleep_ms(long ms) {
-  struct timespec ts {ms / 1000, (ms % 1000) * 1000000};
-  while (::nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-  }
-}
+constexpr int kPollMs = 50;
 
 // What the kernel sees, for the message when the partition never appears.
 std::string block_devices_seen() {
@@ -38,7 +32,8 @@ std::string block_devices_seen() {
 }  // namespace
 
 Result<std::string> wait_for_hostpart(const DeviceSpec& spec, int timeout_seconds,
-                                      const std::function<void()>& each_poll) {
+                                      const std::function<void()>& each_poll,
+                                      const std::function<void(int)>& pause) {
   const long long deadline = now_ms() + timeout_seconds * 1000LL;
   for (;;) {
     each_poll();
@@ -56,7 +51,7 @@ Result<std::string> wait_for_hostpart(const DeviceSpec& spec, int timeout_second
       return fail("host partition " + spec.to_string() + " not found after " +
                   std::to_string(timeout_seconds) + " s (block devices: " + block_devices_seen() +
                   "); check the disk, its driver in the initramfs, and imgroot.hostpart=");
-    sleep_ms(kPollMs);
+    pause(kPollMs);
   }
 }
 

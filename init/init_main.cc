@@ -56,8 +56,10 @@ Result<Mount> find_and_mount_hostpart(const BootConfig& config, ModuleLoader& mo
   // Disks behind a controller (SCSI, USB) appear after its driver loaded:
   // theirs is loaded while we wait.
   auto device = wait_for_hostpart(config.hostpart, config.timeout_seconds,
-                                  [&modules] { modules.coldplug(); });
+                                  [&modules] { modules.coldplug(); },
+                                  [&modules](int ms) { modules.wait_a_little(ms); });
   if (!device) return std::unexpected(device.error());
+  modules.yield_to_boot();
   info("host partition " + config.hostpart.to_string() + " is " + *device + ", found in " +
        std::to_string(now_ms() - start) + " ms");
 
@@ -221,6 +223,7 @@ BootConfig read_config() {
   ModuleLoader modules = ModuleLoader::from_initramfs();
   modules.install();
   auto prepared = prepare_root(config, kNewRoot, modules);
+  modules.collect();
   if (const auto loaded = modules.summary(); !loaded.empty()) info(loaded);
   if (!prepared) rescue(prepared.error().message);
 

@@ -1,7 +1,12 @@
 #include "modules.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +28,12 @@ constexpr const char* kBuses = "/sys/bus";
 constexpr int kColdplugRounds = 8;
 
 ModuleLoader* installed = nullptr;
+
+void sleep_ms(int ms) {
+  struct timespec ts {ms / 1000, (ms % 1000) * 1000000L};
+  while (::nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+  }
+}
 
 void load_installed(std::string_view name) {
   if (installed) installed->load_for(name);
@@ -83,28 +94,30 @@ void ModuleLoader::install() {
   install_module_loader(load_installed);
 }
 
+void ModuleLoader::began() {
+  if (first_ms_ < 0) first_ms_ = now_ms();
+}
+
 void ModuleLoader::load_forced() {
-  const long long start = now_ms();
   for (const auto& path : forced_) {
+    began();
     load_file(path);
     loaded_.push_back({module_name_of_path(path), "forced"});
   }
-  busy_ms_ += now_ms() - start;
+  if (!forced_.empty()) last_ms_ = now_ms();
 }
 
-bool ModuleLoader::coldplug() {
-  if (table_.load_paths.empty()) return false;
-  bool loaded_any = false;
+void ModuleLoader::coldplug() {
+  if (table_.load_paths.empty()) return;
+  collect();
   for (int round = 0; round < kColdplugRounds; ++round) {
     std::vector<std::string> fresh;
     for (auto& alias : device_modaliases())
       if (names_seen_.insert(alias).second) fresh.push_back(std::move(alias));
     const auto needs = modules_needed(table_, fresh, done_);
     if (needs.empty()) break;
-    for (const auto& need : needs) load(need);
-    loaded_any = true;
+    for (const auto& need : needs) start(need);
   }
-  return loaded_any;
 }
 
 void ModuleLoader::load_for(std::string_view name) {
@@ -113,36 +126,123 @@ void ModuleLoader::load_for(std::string_view name) {
   for (const auto& need : modules_needed(table_, names, done_)) load(need);
 }
 
+void ModuleLoader::start(const ModuleNeed& need) {
+  done_.insert(need.module);
+  auto paths = table_.load_paths.find(need.module);
+  if (paths == table_.load_paths.end()) return;
+  began();
+  loaded_.push_back(need);
+  // The files are opened before the fork: the switch of root empties the
+  // initramfs, and a child still loading then keeps what it has open.
+  std::vector<std::string> todo;
+  std::vector<Fd> files;
+  for (const auto& path : paths->second) {
+    if (paths_loaded_.contains(path) || paths_failed_.contains(path)) continue;
+    auto fd = Fd::open(path, O_RDONLY | O_CLOEXEC);
+    if (!fd) {
+      paths_failed_.insert(path);
+      warn(fd.error().message);
+      continue;
+    }
+    todo.push_back(path);
+    files.push_back(std::move(*fd));
+  }
+  if (todo.empty()) return;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // A module that another child is loading gives EEXIST once it is in.
+    for (size_t i = 0; i < files.size(); ++i)
+      if (::syscall(SYS_finit_module, files[i].get(), "", 0) != 0 && errno != EEXIST)
+        warn(Error::from_errno("load module " + quoted(todo[i])).message);
+    ::_exit(0);
+  }
+  Fd pidfd(pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1);
+  if (pid < 0) {
+    warn(Error::from_errno("fork to load " + need.module).message + "; loading it here");
+    for (const auto& path : todo) load_file(path);
+    last_ms_ = now_ms();
+    return;
+  }
+  loading_.push_back({pid, std::move(pidfd), std::move(todo)});
+}
+
 void ModuleLoader::load(const ModuleNeed& need) {
   done_.insert(need.module);
   auto paths = table_.load_paths.find(need.module);
   if (paths == table_.load_paths.end()) return;
-  const long long start = now_ms();
+  began();
   for (const auto& path : paths->second) load_file(path);
-  busy_ms_ += now_ms() - start;
+  last_ms_ = now_ms();
   loaded_.push_back(need);
 }
 
 void ModuleLoader::load_file(const std::string& path) {
-  if (!paths_done_.insert(path).second) return;
+  if (paths_loaded_.contains(path) || paths_failed_.contains(path)) return;
   auto fd = Fd::open(path, O_RDONLY | O_CLOEXEC);
   if (fd && (::syscall(SYS_finit_module, fd->get(), "", 0) == 0 || errno == EEXIST)) {
-    ++files_loaded_;
+    paths_loaded_.insert(path);
     return;
   }
   // Some modules cannot load on every CPU (crc32c-intel without SSE4.2);
   // their generic twins in the same order cover for them.
-  ++files_failed_;
+  paths_failed_.insert(path);
   warn(fd ? Error::from_errno("load module " + quoted(path)).message : fd.error().message);
+}
+
+// What a child loaded is what the kernel now lists under /sys/module; it
+// said itself what failed.
+void ModuleLoader::finished(const std::vector<std::string>& paths) {
+  for (const auto& path : paths) {
+    struct stat st {};
+    const std::string sysfs = "/sys/module/" + module_name_of_path(path);
+    if (::stat(sysfs.c_str(), &st) == 0)
+      paths_loaded_.insert(path);
+    else if (!paths_loaded_.contains(path))
+      paths_failed_.insert(path);
+  }
+  last_ms_ = now_ms();
+}
+
+void ModuleLoader::collect() {
+  std::erase_if(loading_, [this](const Loading& child) {
+    int status = 0;
+    const pid_t reaped = ::waitpid(child.pid, &status, WNOHANG);
+    if (reaped == 0) return false;  // still loading (ECHILD: reaped elsewhere)
+    finished(child.paths);
+    return true;
+  });
+}
+
+void ModuleLoader::yield_to_boot() {
+  collect();
+  for (const auto& child : loading_) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(child.pid), 19);
+}
+
+void ModuleLoader::wait_a_little(int ms) {
+  std::vector<pollfd> children;
+  for (const auto& child : loading_)
+    if (child.pidfd.get() >= 0) children.push_back({child.pidfd.get(), POLLIN, 0});
+  if (children.empty()) {
+    sleep_ms(ms);
+    return;
+  }
+  (void)::poll(children.data(), children.size(), ms);
+  collect();
 }
 
 std::string ModuleLoader::summary() const {
   if (table_.load_paths.empty() && forced_.empty()) return "";
-  std::string text = "loaded " + std::to_string(files_loaded_) + " modules in " +
-                     std::to_string(busy_ms_) + " ms";
-  if (files_failed_) text += " (" + std::to_string(files_failed_) + " failed)";
+  const long long span = first_ms_ < 0 ? 0 : std::max(last_ms_, first_ms_) - first_ms_;
+  std::string text = "loaded " + std::to_string(paths_loaded_.size()) + " modules in " +
+                     std::to_string(span) + " ms";
+  if (!paths_failed_.empty()) text += " (" + std::to_string(paths_failed_.size()) + " failed)";
   for (size_t i = 0; i < loaded_.size(); ++i)
     text += (i ? ", " : ": ") + loaded_[i].module + " (" + loaded_[i].reason + ")";
+  if (!loading_.empty()) {
+    text += "; still loading";
+    for (size_t i = 0; i < loading_.size(); ++i)
+      text += (i ? ", " : ": ") + module_name_of_path(loading_[i].paths.back());
+  }
   return text;
 }
 

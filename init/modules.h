@@ -4,9 +4,13 @@
 // is loaded with what it needs; a filesystem's module, the loop driver's or
 // the overlay's when the core library is about to use it
 // (system/module_request.h); the modules of --add-modules first, at every
-// boot. No threads: PID 1 loads one module at a time (docs/initramfs.md,
-// "Modules by need", says why that is enough).
+// boot. No threads in PID 1: the devices' modules load in child processes,
+// one a module, so that a driver whose init waits for its hardware (an IDE
+// or SAS controller probing empty ports) does not hold up the boot disk's
+// (docs/initramfs.md, "Modules by need").
 #pragma once
+
+#include <sys/types.h>
 
 #include <set>
 #include <span>
@@ -15,6 +19,7 @@
 #include <vector>
 
 #include "boot/module_table.h"
+#include "system/fd.h"
 
 namespace imgroot::init {
 
@@ -40,29 +45,50 @@ class ModuleLoader {
   // outlive every mount and loop device the init makes.
   void install();
   void load_forced();
-  // Match the modalias of every device not matched before and load what
-  // they need, again while that makes new devices appear. True when it
-  // loaded something.
-  bool coldplug();
+  // Match the modalias of every device not matched before and start
+  // loading what they need, each module in a child process; again while
+  // that makes new devices appear. Reaps the loads that have finished.
+  void coldplug();
+  // Load what 'name' ("fs-ext4", "devname:loop-control") needs, here and
+  // now: the caller is about to use it.
   void load_for(std::string_view name);
+  // Reap the child loads that have finished.
+  void collect();
+  // The host partition is found: the loads still running are off the
+  // boot's path and yield the CPU to it (nice 19).
+  void yield_to_boot();
+  // Sleep up to 'ms', less when a child load finishes first (its driver
+  // may have made the devices looked for).
+  void wait_a_little(int ms);
 
-  // One line for the log: what was loaded, why, and how long it took;
-  // empty without a table.
+  // One line for the log: what was loaded, why, how long it took and what
+  // is still loading (those children outlive the switch of root; the
+  // image's init reaps them); empty without a table.
   std::string summary() const;
 
  private:
-  void load(const ModuleNeed& need);
+  struct Loading {
+    pid_t pid;
+    Fd pidfd;  // readable once the child has exited
+    std::vector<std::string> paths;
+  };
+
+  void start(const ModuleNeed& need);  // in a child process
+  void load(const ModuleNeed& need);   // here
   void load_file(const std::string& path);  // once; counts and reports
+  void finished(const std::vector<std::string>& paths);  // by a child
+  void began();
 
   ModuleTable table_;
   std::vector<std::string> forced_;
-  std::set<std::string> done_;         // modules tried, loaded or not
-  std::set<std::string> paths_done_;   // files given to the kernel
-  std::set<std::string> names_seen_;   // modaliases and names already matched
-  std::vector<ModuleNeed> loaded_;     // what was asked for, in order
-  int files_loaded_ = 0;
-  int files_failed_ = 0;
-  long long busy_ms_ = 0;
+  std::set<std::string> done_;          // modules asked for, loaded or not
+  std::set<std::string> paths_loaded_;  // files the kernel took
+  std::set<std::string> paths_failed_;  // files it did not
+  std::set<std::string> names_seen_;    // modaliases and names already matched
+  std::vector<ModuleNeed> loaded_;      // what was asked for, in order
+  std::vector<Loading> loading_;        // child loads not reaped yet
+  long long first_ms_ = -1;  // when the first load began
+  long long last_ms_ = -1;   // when the last one known to be done ended
 };
 
 }  // namespace imgroot::init
