@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# What the boot benchmarks share (boot-time.sh, dracut-compare.sh): their
+# What the boot benchmarks share (boot-time.sh, boot-compare.sh): their
 # start. Builds on tests/qemu/lib.sh.
 
 # shellcheck source=tests/qemu/lib.sh

@@ -207,13 +207,15 @@ run_qemu() {
 # kernel and initramfs ($VM_INITRD, by default the shared one) with
 # -kernel/-initrd and APPEND added to the command line, the disks attached
 # as virtio drives, or as $VM_DISK_BUS says: nvme (one NVMe controller a
-# disk) or ahci (the disks on one AHCI controller).
+# disk) or ahci (the disks on one AHCI controller). VM_EXTRA_ARGS: more
+# QEMU arguments (words on one line), e.g. devices a benchmark adds.
 run_vm() {
   local log=$1 limit=$2 stop=$3 append=$4
   shift 4
-  local args=() d n=0 bus=${VM_DISK_BUS:-virtio}
+  local args=() extra=() d n=0 bus=${VM_DISK_BUS:-virtio}
+  read -ra extra <<<"${VM_EXTRA_ARGS:-}"
   args+=(-kernel "$KERNEL_IMAGE" -initrd "${VM_INITRD:-$(shared_initramfs)}"
-    -append "console=ttyS0 panic=-1 printk.devkmsg=on $append")
+    -append "console=ttyS0 panic=-1 printk.devkmsg=on $append" "${extra[@]}")
   [[ $bus == ahci ]] && args+=(-device "ahci,id=ahci0")
   for d in "$@"; do
     case $bus in

@@ -6,7 +6,7 @@
 #   FLAVOUR  hooks    dracut's shell init, no systemd (the mount hook)
 #            systemd  systemd in the initramfs (the generator and unit)
 #            live     no imgroot: dracut's own dmsquash-live, the benchmark's
-#                     reference (tests/bench/dracut-compare.sh)
+#                     reference (tests/bench/boot-compare.sh)
 #   OUTPUT   default: $IMGROOT_TEST_SHARED/dracut-FLAVOUR.img
 #
 # Debian's dracut 059 reads its modules from $dracutbasedir/modules.d only
