@@ -52,9 +52,10 @@ const char* kDescription =
     "goes back to it. --boot writes the boot record to the event log, arms systemd's\n"
     "watchdog and writes the login banner during a trial. --deadline makes a boot on\n"
     "trial that has no verdict yet red. --root DIR reads /etc and writes /run below\n"
-    "DIR; --reboot-command replaces 'systemctl reboot' (tests).";
+    "DIR; --reboot-command replaces 'systemctl --no-block reboot' (tests).";
 
-const char* kDefaultReboot = "systemctl reboot";
+// --no-block: the reboot job stops this very unit; do not wait for it.
+const char* kDefaultReboot = "systemctl --no-block reboot";
 
 struct Context {
   std::string root;  // "" or a directory /etc and /run are read below
