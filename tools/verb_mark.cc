@@ -6,6 +6,7 @@
 #include "grub/esp.h"
 #include "host_lock.h"
 #include "hostpart_option.h"
+#include "log_event.h"
 #include "state/boot_trial.h"
 #include "verbs.h"
 
@@ -49,6 +50,8 @@ int run_mark(const std::string& verb, state::Assessment verdict,
   auto done = state::record_verdict(*hostpart, state::SystemPaths{}, esp_option(parsed.vars),
                                     verdict);
   if (!done) return report(std::move(done.error()).context(verb));
+  log_event(*hostpart, {"", "mark",
+                        {{"image", done->image}, {"verdict", std::string(state::assessment_name(verdict))}}});
   std::cout << "marked " << done->image << " " << state::assessment_name(verdict) << "\n";
   if (auto note = trial_note(*done, verdict); !note.empty()) std::cout << note << "\n";
   return kExitOk;

@@ -4,6 +4,7 @@
 #include "esp_option.h"
 #include "host_lock.h"
 #include "hostpart_option.h"
+#include "log_event.h"
 #include "state/boot_trial.h"
 #include "verbs.h"
 
@@ -48,12 +49,15 @@ int run_revert(const std::vector<std::string>& args) {
     auto had = state::cancel_revert(hostpart->dir.get());
     if (!had) return report(std::move(had.error()).context("revert --cancel"));
     std::cout << (*had ? "cancelled the pending revert\n" : "no revert was pending\n");
+    if (*had) log_event(*hostpart, {"", "revert", {{"requested", std::string("cancelled")}}});
     return kExitOk;
   }
   state::RevertRequest request;
   request.unstage = vars["unstage"].as<bool>();
   auto done = state::revert_ending_trial(hostpart->dir.get(), request, esp_option(vars));
   if (!done) return report(std::move(done.error()).context("revert"));
+  log_event(*hostpart, {"", "revert",
+                        {{"requested", std::string("pending")}, {"unstaged", request.unstage}}});
   std::cout << "the next boot goes back to hn-root-old.img; the current image will be kept as "
                "hn-root-broken.img\n";
   if (!done->trial_ended) return report(std::move(done->trial_ended.error()).context("revert"));

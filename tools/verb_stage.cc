@@ -3,10 +3,12 @@
 #include <optional>
 
 #include "base/bytes.h"
+#include "base/layout.h"
 #include "esp_option.h"
 #include "grub/esp.h"
 #include "host_lock.h"
 #include "hostpart_option.h"
+#include "log_event.h"
 #include "progress.h"
 #include "stage/stage.h"
 #include "state/boot_trial.h"
@@ -19,7 +21,7 @@ namespace {
 
 const char* kUsage =
     "stage [--hostpart DIR] [--esp DIR] [--tries N] [--init PATH] [--no-inspect]\n"
-    "          [--cancel-revert] [--boots-without-grub] [--hash] IMAGE";
+    "          [--cancel-revert] [--boots-without-grub] [--hash] [--force] IMAGE";
 
 const char* kDescription =
     "Check IMAGE (a regular file holding a filesystem with an executable /sbin/init,\n"
@@ -40,7 +42,10 @@ const char* kDescription =
     "times (default 3) until 'imgroot mark-good', then goes back to the image before\n"
     "it. The count is kept in grub/grubenv on the EFI-BOOT partition (--esp, default\n"
     "/boot/loader); without that partition the image is staged without a trial.\n"
-    "--tries 0 stages it without a trial.";
+    "--tries 0 stages it without a trial.\n\n"
+    "An image whose SHA-256 is that of one given up before (reverted, discarded or\n"
+    "marked bad: it became hn-root-broken.img) is refused unless --force\n"
+    "(docs/assessment.md).";
 
 // After staging: the image is on trial for 'tries' boots (state/boot_trial.h
 // has why the image comes first).
@@ -77,7 +82,9 @@ int run_stage(const std::vector<std::string>& args) {
       "hash", po::bool_switch(),
       "compute the SHA-256 of a reflinked copy too (reads the whole image)")(
       "tries", po::value<int>()->default_value(grub::kDefaultTries)->value_name("N"),
-      "boots GRUB gives the image before going back (1-9; 0: no trial)");
+      "boots GRUB gives the image before going back (1-9; 0: no trial)")(
+      "force", po::bool_switch(),
+      "stage an image even when one with the same SHA-256 was given up before");
   add_hostpart_option(options);
   add_esp_option(options);
   auto parsed = parse("stage", args, options, {{"image"}}, kUsage, kDescription);
@@ -94,6 +101,7 @@ int run_stage(const std::vector<std::string>& args) {
   request.inspect = !vars["no-inspect"].as<bool>();
   request.cancel_revert = vars["cancel-revert"].as<bool>();
   request.boots_without_grub = vars["boots-without-grub"].as<bool>();
+  request.force = vars["force"].as<bool>();
   const std::string what = "stage " + quoted(request.image);
 
   auto hostpart = open_hostpart(vars);
@@ -138,7 +146,14 @@ int run_stage(const std::vector<std::string>& args) {
   else
     std::cout << "sha256 " << staged.copy.sha256 << "\n";
   std::cout << "the next boot makes it the current image\n";
-  return put_on_trial(esp, tries, what);
+  const int rc = put_on_trial(esp, tries, what);
+  log_event(*hostpart, {"", "stage",
+                        {{"image", std::string(host_files::kNew)},
+                         {"source", request.image},
+                         {"sha256", staged.copy.sha256},
+                         {"tries", std::int64_t{tries}},
+                         {"forced", request.force}}});
+  return rc;
 }
 
 }  // namespace imgroot::cli

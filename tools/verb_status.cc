@@ -5,6 +5,9 @@
 #include "hostpart_option.h"
 #include "stage/stage.h"
 #include "state/boot_trial.h"
+#include "state/event_log.h"
+#include "state/explain.h"
+#include "state/known_bad.h"
 #include "state/status.h"
 #include "verbs.h"
 
@@ -47,6 +50,12 @@ int run_status(const std::vector<std::string>& args) {
     status->trial = *trial;
   else
     status->trial_note = trial.error().message;
+  // Why it runs what it runs: an unreadable event log only shortens the story.
+  auto events = state::read_events(hostpart->dir.get());
+  auto recorded = state::load_state(hostpart->dir.get());
+  if (recorded && state::remember_broken(hostpart->dir.get(), *recorded))  // in memory only
+    status->explanation = state::explain_rollback(
+        *status, *recorded, events ? *events : std::vector<state::Event>());
   std::cout << (parsed.vars["json"].as<bool>() ? state::status_to_json(*status)
                                                : state::status_to_text(*status));
   return kExitOk;

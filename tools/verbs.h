@@ -15,6 +15,8 @@ int run_revert(const std::vector<std::string>& args);
 int run_status(const std::vector<std::string>& args);
 int run_mark_good(const std::vector<std::string>& args);  // verb_mark.cc
 int run_mark_bad(const std::vector<std::string>& args);   // verb_mark.cc
+int run_assess(const std::vector<std::string>& args);
+int run_log(const std::vector<std::string>& args);
 int run_grub(const std::vector<std::string>& args);
 int run_provision(const std::vector<std::string>& args);
 int run_diff(const std::vector<std::string>& args);

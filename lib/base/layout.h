@@ -27,6 +27,10 @@ inline constexpr const char* kDataDir = "data";
 inline constexpr const char* kStateDir = "imgroot";
 // In kStateDir: the images' records and assessments (state/state_file.h).
 inline constexpr const char* kStateFile = "state.json";
+// In kStateDir: the event log (state/event_log.h), JSON lines, and the
+// older half it rotates to when it reaches its cap.
+inline constexpr const char* kEventLog = "events.jsonl";
+inline constexpr const char* kEventLogRotated = "events.jsonl.1";
 // In kStateDir: a fall-back left the running kernel behind the image's; the
 // init reboots once so GRUB loads the right one (init/cross_check.h).
 inline constexpr const char* kMismatchMarker = "kernel-mismatch-reboot";
@@ -109,6 +113,20 @@ inline constexpr const char* kOverlayLower = "/run/imgroot/lower";
 inline constexpr const char* kShutdownRoot = "/run/initramfs";
 inline constexpr const char* kShutdownProgram = "shutdown";
 inline constexpr const char* kOldRoot = "/oldroot";
+// The boot assessment's verdict of this boot, "green" or "red"; the
+// deadline (imgroot assess --deadline) acts only when there is none.
+inline constexpr const char* kVerdict = "/run/imgroot/verdict";
+// The login banner (pam_motd reads /run/motd.d): during a trial, after a
+// red verdict and after a rollback; removed when there is nothing to say.
+inline constexpr const char* kMotd = "/run/motd.d/50-imgroot";
 }  // namespace run_paths
+
+// The boot assessment's configuration in the running system (docs/assessment.md).
+namespace assess_paths {
+inline constexpr const char* kConfig = "/etc/imgroot/assess.conf";
+inline constexpr const char* kCheckDir = "/etc/imgroot/check.d";
+inline constexpr const char* kGreenDir = "/etc/imgroot/green.d";
+inline constexpr const char* kRedDir = "/etc/imgroot/red.d";
+}  // namespace assess_paths
 
 }  // namespace imgroot

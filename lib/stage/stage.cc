@@ -14,6 +14,7 @@
 #include "image/mount.h"
 #include "image/open.h"
 #include "state/boot_loader_sync.h"
+#include "state/known_bad.h"
 #include "state/state_file.h"
 #include "system/file.h"
 
@@ -56,6 +57,14 @@ Status record(int dir, const Partial& partial, const Copied& copy, const std::st
   r.staged_at = state::now_rfc3339();
   state->images.push_back(std::move(r));
   return state::save_state(dir, std::move(*state), st);
+}
+
+// The copy's SHA-256 is one given up before (known only once it is copied).
+Status refuse_given_up(int dir, const std::string& sha256, bool force) {
+  auto state = state::load_state(dir);
+  if (!state) return std::unexpected(state.error());
+  if (auto noted = state::remember_broken(dir, *state); !noted) return std::unexpected(noted.error());
+  return state::refuse_known_bad(*state, sha256, force);
 }
 
 }  // namespace
@@ -111,6 +120,8 @@ Result<Staged> stage_image(int dir, const StageRequest& request, const CopyContr
   if (!copied) return std::unexpected(copied.error());
   auto& [partial, copy] = *copied;
   out.copy = copy;
+  if (auto st = refuse_given_up(dir, copy.sha256, request.force); !st)
+    return std::unexpected(st.error());
   if (request.before_publish)
     if (auto st = request.before_publish(); !st) return std::unexpected(st.error());
 

@@ -27,6 +27,7 @@ struct StageRequest {
   // partition's lock here (state/host_lock.h). An error stages nothing.
   std::function<Status()> before_publish;
   bool boots_without_grub = false;  // the node boots without GRUB: erofs is fine
+  bool force = false;  // stage an image given up before (state/known_bad.h)
 };
 
 struct Staged {

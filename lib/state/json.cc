@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "state/event_log.h"
 #include "state/state_file.h"
 #include "state/status.h"
 
@@ -95,7 +96,14 @@ std::string state_to_json(const StateFile& state) {
                       {"assessment", assessment_name(r.assessment)},
                       {"assessed_at", r.assessed_at}});
   }
-  return dump({{"version", kStateVersion}, {"images", images}});
+  json rejected = json::array();
+  for (const auto& r : state.rejected)
+    rejected.push_back({{"sha256", r.sha256},
+                        {"source", r.source},
+                        {"staged_at", r.staged_at},
+                        {"given_up_at", r.given_up_at},
+                        {"assessment", assessment_name(r.assessment)}});
+  return dump({{"version", kStateVersion}, {"images", images}, {"rejected", rejected}});
 }
 
 Result<StateFile> state_from_json(const std::string& text) {
@@ -118,6 +126,20 @@ Result<StateFile> state_from_json(const std::string& text) {
       r.assessment = assessment_field(i.value("assessment", "unassessed"));
       r.assessed_at = i.value("assessed_at", "");
       state.images.push_back(std::move(r));
+    }
+    // Added in version 1 later: a file without it has none.
+    if (j.contains("rejected")) {
+      const json& rejected = j.at("rejected");
+      if (!rejected.is_array()) throw std::invalid_argument("'rejected' is not an array");
+      for (const auto& i : rejected) {
+        Rejected r;
+        r.sha256 = i.at("sha256").get<std::string>();
+        r.source = i.value("source", "");
+        r.staged_at = i.value("staged_at", "");
+        r.given_up_at = i.value("given_up_at", "");
+        r.assessment = assessment_field(i.value("assessment", "unassessed"));
+        state.rejected.push_back(std::move(r));
+      }
     }
     return state;
   } catch (const std::exception& e) {
@@ -149,8 +171,38 @@ std::string status_to_json(const HostStatus& s) {
       {"trial", trial_json(s)},
       {"host_identity", {{"files", s.host_identity_files}}},
       {"overlay", overlay_json(s)},
+      {"explanation", s.explanation},
   };
   return dump(j);
+}
+
+std::string event_to_json(const Event& e) {
+  // Ordered: a line reads in the order its fields were added.
+  nlohmann::ordered_json j = {{"time", e.time}, {"event", e.type}};
+  for (const auto& [key, value] : e.fields)
+    std::visit([&j, &key](const auto& v) { j[key] = v; }, value);
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+Result<Event> event_from_json(const std::string& line) {
+  try {
+    auto j = nlohmann::ordered_json::parse(line);
+    if (!j.is_object()) return fail("an event is not a JSON object");
+    Event e;
+    e.time = j.at("time").get<std::string>();
+    e.type = j.at("event").get<std::string>();
+    for (const auto& [key, value] : j.items()) {
+      if (key == "time" || key == "event") continue;
+      if (value.is_string()) e.fields.emplace_back(key, value.get<std::string>());
+      else if (value.is_boolean()) e.fields.emplace_back(key, value.get<bool>());
+      else if (value.is_number_integer()) e.fields.emplace_back(key, value.get<std::int64_t>());
+      else if (value.is_array()) e.fields.emplace_back(key, value.get<std::vector<std::string>>());
+      else if (!value.is_null()) e.fields.emplace_back(key, value.dump());
+    }
+    return e;
+  } catch (const std::exception& ex) {
+    return fail(std::string("not an event (") + ex.what() + ")");
+  }
 }
 
 }  // namespace imgroot::state

@@ -7,6 +7,7 @@
 
 #include "base/layout.h"
 #include "base/names.h"
+#include "state/known_bad.h"
 #include "system/file.h"
 
 namespace imgroot::state {
@@ -58,6 +59,7 @@ Result<StateFile> load_state(int dir) {
 }
 
 Status save_state(int dir, StateFile state, const std::optional<struct stat>& also_keep) {
+  if (auto noted = remember_broken(dir, state); !noted) return std::unexpected(noted.error());
   // Keep only the records of files that are one of the images now.
   std::vector<struct stat> present;
   if (also_keep) present.push_back(*also_keep);

@@ -39,19 +39,35 @@ struct ImageRecord {
   bool staged() const { return !sha256.empty() || reflinked; }
 };
 
+// An image given up: it became hn-root-broken.img (reverted away from,
+// discarded before it ever became current, or unbootable). Remembered by its
+// SHA-256 after its file is gone, so `imgroot stage` does not stage it again
+// by accident (state/known_bad.h).
+struct Rejected {
+  std::string sha256;
+  std::string source;       // where it was staged from
+  std::string staged_at;
+  std::string given_up_at;  // RFC 3339: when it became hn-root-broken.img
+  Assessment assessment = Assessment::kNone;  // bad, or none: its trial ran out without a verdict
+};
+
 struct StateFile {
   std::vector<ImageRecord> images;
+  std::vector<Rejected> rejected;  // oldest first, at most kMaxRejected
 
   ImageRecord* find(const struct stat& st);
   const ImageRecord* find(const struct stat& st) const;
 };
+
+inline constexpr std::size_t kMaxRejected = 32;
 
 // The state of the host partition open as 'hostpart_dir'; empty when there
 // is no state file yet. A file that does not parse is an error naming it.
 Result<StateFile> load_state(int hostpart_dir);
 
 // Write the state atomically (temp, fsync, rename, fsync), creating
-// imgroot/ when needed. Records of files that are none of the images any
+// imgroot/ when needed. The image at hn-root-broken.img joins 'rejected'
+// first (state/known_bad.h). Records of files that are none of the images any
 // more (nor 'also_keep', a file about to become one) are dropped first.
 Status save_state(int hostpart_dir, StateFile state,
                   const std::optional<struct stat>& also_keep = std::nullopt);

@@ -67,6 +67,9 @@ struct HostStatus {
   // image's defaults.
   int host_identity_files = 0;
   std::optional<RunningOverlay> overlay;  // nullopt offline: not applicable
+  // Why the node runs what it runs, in sentences (state/explain.h; filled in
+  // by the caller, which reads the event log): empty when nothing needs saying.
+  std::vector<std::string> explanation;
 };
 
 // The image a trial is about: the staged one while there is one, else the

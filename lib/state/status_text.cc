@@ -114,6 +114,7 @@ std::string status_to_text(const HostStatus& s) {
   } else if (!s.trial_note.empty()) {
     out << "trial:      unknown: " << s.trial_note << "\n";
   }
+  for (const auto& why : s.explanation) out << "why:        " << why << "\n";
   host_text(out, s);
   overlay_text(out, s);
   if (s.removed_stale_partial)

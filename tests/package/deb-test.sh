@@ -23,14 +23,18 @@ deb=$("$(dirname "$0")/build-deb.sh" "$build" "$out")
 # Every file the package promises.
 listing=$(dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\.||')
 for path in \
-  /usr/sbin/imgroot /usr/lib/imgroot/imgroot-init /usr/lib/imgroot/imgroot-check-boot \
-  /etc/grub.d/09_imgroot /etc/imgroot/check.d/ \
+  /usr/sbin/imgroot /usr/lib/imgroot/imgroot-init \
+  /etc/grub.d/09_imgroot /etc/imgroot/check.d/required/ /etc/imgroot/check.d/wanted/ \
+  /etc/imgroot/green.d/ /etc/imgroot/red.d/ \
   /usr/lib/dracut/modules.d/90imgroot/module-setup.sh \
   /usr/lib/dracut/modules.d/90imgroot/parse-imgroot.sh \
   /usr/lib/dracut/modules.d/90imgroot/mount-imgroot.sh \
   /usr/lib/dracut/modules.d/90imgroot/imgroot-generator.sh \
   /usr/lib/dracut/modules.d/90imgroot/imgroot-sysroot.service \
   /usr/lib/systemd/system/imgroot-mark-good.service \
+  /usr/lib/systemd/system/imgroot-boot.service \
+  /usr/lib/systemd/system/imgroot-assess-deadline.service \
+  /usr/lib/systemd/system/imgroot-assess-deadline.timer \
   /usr/share/man/man8/imgroot.8.gz /usr/share/bash-completion/completions/imgroot \
   /usr/share/doc/imgroot/README.md /usr/share/doc/imgroot/copyright \
   /usr/share/doc/imgroot/docs/cli.md /usr/share/doc/imgroot/docs/packaging.md; do
@@ -64,10 +68,13 @@ dpkg-deb -x "$deb" "$root"
 if readelf -l "$root/usr/lib/imgroot/imgroot-init" | grep -q INTERP; then
   fail "imgroot-init is dynamically linked"
 fi
-# The unit runs the package's programs, whatever the build's prefix was.
-unit=$root/usr/lib/systemd/system/imgroot-mark-good.service
-grep -qx 'ExecStart=/usr/lib/imgroot/imgroot-check-boot' "$unit" || fail "unit: $(grep ExecStart "$unit")"
-grep -qx 'Environment=IMGROOT=/usr/sbin/imgroot' "$unit" || fail "unit: $(grep Environment "$unit")"
+# The units run the package's program, whatever the build's prefix was.
+for unit in mark-good: boot:--boot assess-deadline:--deadline; do
+  file=$root/usr/lib/systemd/system/imgroot-${unit%%:*}.service
+  want="ExecStart=/usr/sbin/imgroot assess${unit#*:}"
+  [[ ${unit#*:} ]] && want="ExecStart=/usr/sbin/imgroot assess ${unit#*:}"
+  grep -qxF "$want" "$file" || fail "$file: $(grep ExecStart "$file")"
+done
 
 imgroot=$root/usr/sbin/imgroot
 "$imgroot" --version | grep -qxF "imgroot $version" || fail "imgroot --version is not $version"

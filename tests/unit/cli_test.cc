@@ -132,3 +132,61 @@ TEST_CASE("mark-good on a host partition without hn-root.img says so", "[cli]") 
   CHECK(one_line(r.output));
   CHECK(r.output.find("there is no such image") != std::string::npos);
 }
+
+// imgroot assess with /etc and /run below 'root', rebooting by touching root/rebooted.
+Ran run_assess(const TempDir& root, const TempDir& host) {
+  return run_imgroot("assess --root " + root.path() + " --hostpart " + host.path() +
+                     " --reboot-command 'touch " + root.path() + "/rebooted'");
+}
+
+TEST_CASE("assess marks good when every check passes and logs the verdict", "[cli][assess]") {
+  TempDir root, host;
+  write_text(host / "hn-root.img", "image");
+  REQUIRE(run("mkdir -p " + root.path() + "/etc/imgroot/check.d/wanted").status == 0);
+  write_text(root / "etc/imgroot/assess.conf",
+             "failed_units=no\ndefault_target=no\ntcp_check=no\nwatchdog=0\n");
+  write_text(root / "etc/imgroot/check.d/10-ok", "#!/bin/sh\nexit 0\n");
+  write_text(root / "etc/imgroot/check.d/wanted/20-meh", "#!/bin/sh\nexit 4\n");
+  REQUIRE(run("chmod +x " + root.path() + "/etc/imgroot/check.d/10-ok " + root.path() +
+              "/etc/imgroot/check.d/wanted/20-meh").status == 0);
+  auto r = run_assess(root, host);
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("wanted check failed: wanted/20-meh (exit 4)") != std::string::npos);
+  CHECK(read_text(root / "run/imgroot/verdict") == "green\n");
+  CHECK_FALSE(exists(root / "rebooted"));
+  auto log = run_imgroot("log --hostpart " + host.path() + " -n 1");
+  CHECK(log.output.find(" verdict image=hn-root.img result=green failed=[] "
+                        "wanted_failed=[wanted/20-meh (exit 4)]") != std::string::npos);
+  auto status = run_imgroot("status --hostpart " + host.path());
+  CHECK(status.output.find("assessment: hn-root.img is good") != std::string::npos);
+}
+
+TEST_CASE("assess marks bad on a failed required check and stays up when not on trial",
+          "[cli][assess]") {
+  TempDir root, host;
+  write_text(host / "hn-root.img", "image");
+  write_text(host / "hn-root-old.img", "old");
+  REQUIRE(run("mkdir -p " + root.path() + "/etc/imgroot/check.d/required " + root.path() +
+              "/etc/imgroot/red.d").status == 0);
+  write_text(root / "etc/imgroot/assess.conf",
+             "failed_units=no\ndefault_target=no\ntcp_check=no\nwatchdog=0\nretries=1\n"
+             "interval=0\nreboot_delay=0\n");
+  write_text(root / "etc/imgroot/check.d/required/50-nginx", "#!/bin/sh\nexit 1\n");
+  write_text(root / "etc/imgroot/red.d/10-note",
+             "#!/bin/sh\ntouch " + root.path() + "/red-ran\nexit 2\n");
+  REQUIRE(run("chmod +x " + root.path() + "/etc/imgroot/check.d/required/50-nginx " +
+              root.path() + "/etc/imgroot/red.d/10-note").status == 0);
+  auto r = run_assess(root, host);
+  INFO(r.output);
+  CHECK(r.status == 1);
+  CHECK(r.output.find("required/50-nginx (exit 1, 2 tries)") != std::string::npos);
+  CHECK(r.output.find("red.d/10-note failed (exit 2); the verdict stands") != std::string::npos);
+  CHECK(exists(root / "red-ran"));
+  CHECK_FALSE(exists(root / "rebooted"));  // no trial: no reboot
+  CHECK(read_text(root / "run/imgroot/verdict") == "red\n");
+  CHECK(read_text(root / "run/motd.d/50-imgroot").find("failed its boot assessment") !=
+        std::string::npos);
+  auto status = run_imgroot("status --hostpart " + host.path());
+  CHECK(status.output.find("assessment: hn-root.img is bad") != std::string::npos);
+}

@@ -11,16 +11,7 @@ using namespace imgroot::test;
 
 namespace {
 
-struct Host {
-  TempDir dir;
-  Fd fd;
-  Host(std::initializer_list<const char*> files) {
-    for (const char* f : files) write_text(dir / f, f);
-    auto opened = Fd::open_dir(dir.path());
-    REQUIRE(opened);
-    fd = std::move(*opened);
-  }
-};
+using Host = HostDir;
 
 }  // namespace
 

@@ -22,6 +22,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "system/fd.h"
+
 namespace imgroot::test {
 
 inline void write_text(const std::string& path, const std::string& content) {
@@ -109,5 +111,18 @@ inline std::string shell_quote(const std::string& s) {
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
+
+// A temporary directory standing for a host partition, open for the *_at
+// calls, with 'files' in it (each holding its own name).
+struct HostDir {
+  TempDir dir;
+  Fd fd;
+  explicit HostDir(std::initializer_list<const char*> files = {}) {
+    for (const char* f : files) write_text(dir / f, f);
+    auto opened = Fd::open_dir(dir.path());
+    REQUIRE(opened);
+    fd = std::move(*opened);
+  }
+};
 
 }  // namespace imgroot::test

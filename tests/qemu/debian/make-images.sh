@@ -58,6 +58,9 @@ install_imgroot() {
   rm -f "$root/tmp/$name" "$root.install.log"
   [[ -L $root/etc/systemd/system/multi-user.target.wants/$unit ]] ||
     die "the package's postinst did not enable $unit"
+  # The test image runs no sshd: the built-in TCP check (port 22) is off;
+  # the other built-in checks stay on (docs/assessment.md).
+  printf '# distro.* test image: no sshd\ntcp_check=no\n' >"$root/etc/imgroot/assess.conf"
 }
 
 # install_kernel ROOT: the test kernel as /boot/vmlinuz-KVER, its initramfs
