@@ -11,11 +11,12 @@
 # STATE is a directory of the caller's, created when missing: nginx.conf,
 # nginx.pid, port (the port, also printed by start), error.log and
 # access.log (a line a request: status, request, the Range header, bytes
-# sent, the connection's serial number, the User-Agent), temp/. A first
-# start picks a free port; a start on a STATE that already has one keeps
-# it, so a test can stop the server in the middle of a transfer and start
-# it again on the same port. EXTRA is a file of nginx directives included
-# in the server block (locations a test needs: limit_rate, max_ranges 0).
+# sent, the connection's serial number, the worker's pid, the User-Agent),
+# temp/. A first start picks a free port; a start on a STATE that already
+# has one keeps it, so a test can stop the server in the middle of a
+# transfer and start it again on the same port. EXTRA is a file of nginx
+# directives included in the server block (locations a test needs:
+# limit_rate, max_ranges 0).
 # Workers run as the owner of DIR, so a private test directory needs no
 # change of permissions. stop sends SIGTERM: nginx's fast shutdown, which
 # cuts the transfers in flight.
@@ -71,7 +72,7 @@ http {
   uwsgi_temp_path $state/temp/uwsgi;
   scgi_temp_path $state/temp/scgi;
   log_format fetch '\$status "\$request" range="\$http_range" sent=\$body_bytes_sent'
-                   ' conn=\$connection agent="\$http_user_agent"';
+                   ' conn=\$connection pid=\$pid agent="\$http_user_agent"';
   access_log $state/access.log fetch;
   server {
     listen 127.0.0.1:$port;
@@ -112,7 +113,7 @@ run_nginx() {
   # file after it has become a daemon.
   for _ in $(seq 100); do
     pid=$(cat "$state/nginx.pid" 2>/dev/null || true)
-    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+    if [[ -n $pid ]] && running "$pid"; then
       return 0
     fi
     sleep 0.05
@@ -124,7 +125,7 @@ start() {
   local state=$1 dir=${2:-} extra=${3:-} port
   mkdir -p "$state"
   state=$(realpath "$state")
-  if [[ -s $state/nginx.pid ]] && kill -0 "$(cat "$state/nginx.pid")" 2>/dev/null; then
+  if [[ -s $state/nginx.pid ]] && running "$(cat "$state/nginx.pid")"; then
     die "nginx of $state is running already"
   fi
   if [[ -z $dir ]]; then
@@ -153,14 +154,23 @@ start() {
   echo "$port"
 }
 
+# running PID: true while PID runs. A zombie does not count: the daemon's
+# parent is PID 1, which may take its time to reap it.
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
 stop() {
   local state=$1 pid
   pid=$(cat "$state/nginx.pid" 2>/dev/null || true)
   [[ -n $pid ]] || return 0
   kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 200); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$state/nginx.pid"; return 0; }
-    sleep 0.05
+  for _ in $(seq 1000); do
+    running "$pid" || { rm -f "$state/nginx.pid"; return 0; }
+    sleep 0.01
   done
   die "nginx $pid did not exit within 10 s of SIGTERM"
 }
