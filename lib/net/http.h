@@ -59,15 +59,17 @@ struct RangeRequest {
 Status get_ranges(std::span<const RangeRequest> ranges, const FetchPolicy& policy,
                   const std::function<Status(std::size_t, std::string_view)>& on_range);
 
-// RFC 3986 section 5 reference resolution of 'relative' against 'base'.
-// 'base' may be a plain local path (no scheme): the result is then a plain
-// path too, unless 'relative' is itself an absolute URL. Dot segments are
-// removed; nothing is percent-decoded.
+// RFC 3986 section 5 reference resolution of 'relative' against 'base':
+// dot segments removed, nothing percent-decoded. 'base' may be a plain
+// local path (no "scheme://"): unless 'relative' is an absolute URL, the
+// result is then a plain path too, the reference's path percent-decoded
+// and joined lexically (a relative base keeps a leading ".."), its query
+// and fragment dropped.
 std::string resolve(const std::string& base, const std::string& relative);
 
 // The file:// URL of a local path (made absolute against the working
 // directory), percent-encoding what a URL path cannot hold. A string that
-// already has a scheme ("http:", "file:") is returned as it is.
+// already is a URL ("scheme://...") is returned as it is.
 std::string to_url(const std::string& url_or_path);
 
 }  // namespace imgroot::net
