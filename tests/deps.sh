@@ -16,6 +16,8 @@ packages=(
   clang-19 libclang-rt-19-dev
   libblkid-dev libmount-dev libzstd-dev libssl-dev libparted-dev
   libboost-program-options-dev nlohmann-json3-dev catch2
+  # HTTP transfers (lib/net/), and the real server the fetch.* tests start
+  libcurl4-openssl-dev nginx-light
   # initramfs builder and images
   kmod zstd cpio busybox-static
   e2fsprogs btrfs-progs xfsprogs squashfs-tools erofs-utils
