@@ -28,6 +28,9 @@ int report(const Error& error);
 // Print "imgroot <verb>: <message>" and a hint to --help; return kExitUsage.
 int usage_error(const std::string& verb, const std::string& message);
 
+// SOURCE_DATE_EPOCH (reproducible builds' convention), when it is set.
+Result<std::optional<std::int64_t>> source_date_epoch();
+
 // The outcome of parsing a verb's arguments: either the options, or an exit
 // code to return right away (after --help, or on a usage error).
 struct Parsed {

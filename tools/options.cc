@@ -1,9 +1,22 @@
 // The one file that adapts Boost.Program_options' exceptions.
+#include <charconv>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli.h"
 
 namespace imgroot::cli {
+
+Result<std::optional<std::int64_t>> source_date_epoch() {
+  const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
+  if (!epoch || !*epoch) return std::optional<std::int64_t>();
+  std::string_view text(epoch);
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0)
+    return fail("read SOURCE_DATE_EPOCH " + quoted(epoch) + ": not a number of seconds");
+  return std::optional<std::int64_t>(value);
+}
 
 int report(const Error& error) {
   std::cerr << "imgroot: " << error.message << "\n";

@@ -29,7 +29,12 @@ void ProgressBar::clear() {
   drawn_ = false;
 }
 
-void ProgressBar::update(std::uint64_t done, std::uint64_t total) {
+void ProgressBar::relabel(std::string label) {
+  label_ = std::move(label);
+  start_ = Clock::now();
+}
+
+void ProgressBar::update(std::uint64_t done, std::uint64_t total, const std::string& note) {
   if (!enabled_) return;
   auto now = Clock::now();
   if (drawn_ && done < total && now - last_draw_ < std::chrono::milliseconds(100)) return;
@@ -43,10 +48,11 @@ void ProgressBar::update(std::uint64_t done, std::uint64_t total) {
   std::string bar(static_cast<std::size_t>(filled), '#');
   bar.resize(kWidth, '.');
   std::string eta = rate > 0 ? duration(static_cast<double>(total - done) / rate) : "?";
-  std::fprintf(stderr, "\r\033[K%s [%s] %3d%% %s/%s %s/s ETA %s", label_.c_str(), bar.c_str(),
+  std::fprintf(stderr, "\r\033[K%s [%s] %3d%% %s/%s %s/s ETA %s%s%s", label_.c_str(), bar.c_str(),
                static_cast<int>(fraction * 100), format_bytes(done).c_str(),
                format_bytes(total).c_str(),
-               format_bytes(static_cast<std::uint64_t>(rate)).c_str(), eta.c_str());
+               format_bytes(static_cast<std::uint64_t>(rate)).c_str(), eta.c_str(),
+               note.empty() ? "" : " ", note.c_str());
   std::fflush(stderr);
 }
 

@@ -13,7 +13,9 @@ class ProgressBar {
   explicit ProgressBar(std::string label);
   ~ProgressBar();  // clears the line
 
-  void update(std::uint64_t done, std::uint64_t total);
+  void update(std::uint64_t done, std::uint64_t total, const std::string& note = "");
+  // A new stage of the work: a new label, and the rate counts from now.
+  void relabel(std::string label);
   // Erase the bar, so that a line printed now starts at the left edge.
   void clear();
 

@@ -11,7 +11,7 @@
 #include <set>
 
 #include "initramfs/build.h"
-#include "initramfs/compress.h"
+#include "compress/zstd.h"
 #include "initramfs/depmod.h"
 #include "verbs.h"
 
@@ -109,15 +109,13 @@ Result<std::string> default_init() {
 }
 
 Result<uint32_t> entry_mtime() {
-  const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
-  if (!epoch || !*epoch) return 0u;
-  std::string_view text(epoch);
-  uint32_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size())
-    return fail("read SOURCE_DATE_EPOCH " + quoted(epoch) +
-                ": not a number of seconds that fits newc's 32-bit mtime");
-  return value;
+  auto epoch = source_date_epoch();
+  if (!epoch) return std::unexpected(epoch.error());
+  if (!*epoch) return 0u;
+  if (**epoch > UINT32_MAX)
+    return fail("SOURCE_DATE_EPOCH " + std::to_string(**epoch) +
+                " does not fit newc's 32-bit mtime");
+  return static_cast<uint32_t>(**epoch);
 }
 
 std::string mebibytes(size_t bytes) {

@@ -1,5 +1,7 @@
 // imgroot stage IMAGE: check an image and copy it in as hn-root-new.img.
+#include <chrono>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "base/bytes.h"
@@ -10,6 +12,7 @@
 #include "hostpart_option.h"
 #include "log_event.h"
 #include "progress.h"
+#include "release/fetch.h"
 #include "stage/stage.h"
 #include "state/boot_trial.h"
 #include "stop_signals.h"
@@ -21,7 +24,8 @@ namespace {
 
 const char* kUsage =
     "stage [--hostpart DIR] [--esp DIR] [--tries N] [--init PATH] [--no-inspect]\n"
-    "          [--cancel-revert] [--boots-without-grub] [--hash] [--force] IMAGE";
+    "          [--cancel-revert] [--boots-without-grub] [--hash] [--force] IMAGE\n"
+    "  or:  imgroot stage [options above] [--download-only] [--json] URL";
 
 const char* kDescription =
     "Check IMAGE (a regular file holding a filesystem with an executable /sbin/init,\n"
@@ -45,7 +49,19 @@ const char* kDescription =
     "--tries 0 stages it without a trial.\n\n"
     "An image whose SHA-256 is that of one given up before (reverted, discarded or\n"
     "marked bad: it became hn-root-broken.img) is refused unless --force\n"
-    "(docs/assessment.md).";
+    "(docs/assessment.md); a release by its manifest, before anything is fetched.\n\n"
+    "URL names a release 'imgroot publish' wrote: its manifest or a channel\n"
+    "(http://, https://, file://, or a path to the manifest, the channel file or the\n"
+    "release's directory). The image is assembled in imgroot/fetch/ on the host\n"
+    "partition from the blocks the node already has (hn-root.img, hn-root-old.img,\n"
+    "hn-root-broken.img, an interrupted download) and the compressed chunks it\n"
+    "fetches for the rest, each checked against the release's index as it arrives,\n"
+    "the whole image against the manifest's SHA-256 at the end; then it is staged as\n"
+    "above. Interrupted (network cut, kill, power cut), the same command again keeps\n"
+    "what was written and checked and fetches only the rest. Transient HTTP errors\n"
+    "and stalls are retried for up to 5 minutes. --download-only stops after the\n"
+    "check: a later 'imgroot stage URL' with the same URL stages it without the\n"
+    "network. --json prints progress and the result as JSON lines on stdout.";
 
 // After staging: the image is on trial for 'tries' boots (state/boot_trial.h
 // has why the image comes first).
@@ -66,6 +82,194 @@ int put_on_trial(const std::optional<std::string>& esp, int tries, const std::st
   return kExitOk;
 }
 
+// The host partition and the EFI-BOOT partition the command line names: a
+// wrong --esp is found before the copy, not after it.
+struct Targets {
+  state::Hostpart hostpart;
+  std::optional<std::string> esp;
+};
+
+Result<Targets> open_targets(const po::variables_map& vars) {
+  auto hostpart = open_hostpart(vars);
+  if (!hostpart) return std::unexpected(hostpart.error());
+  auto esp = esp_option(vars);
+  if (esp)
+    if (auto opened = grub::open_esp(*esp); !opened) return std::unexpected(opened.error());
+  return Targets{std::move(*hostpart), std::move(esp)};
+}
+
+// StageRequest::before_publish: take the host partition's lock, held until
+// the trial is started, so no other verb sees the image staged without it.
+std::function<Status()> take_lock(const state::Hostpart& hostpart, std::optional<state::HostLock>& lock,
+                                  const volatile std::sig_atomic_t* stop_requested) {
+  return [&hostpart, &lock, stop_requested]() -> Status {
+    auto locked = lock_hostpart(hostpart, stop_requested);
+    if (!locked) return std::unexpected(locked.error());
+    lock = std::move(*locked);
+    return {};
+  };
+}
+
+// The last steps of both kinds of stage: the trial, and the event log.
+int on_trial_and_logged(const state::Hostpart& hostpart, const std::optional<std::string>& esp,
+                        int tries, const std::string& what, const stage::StageRequest& request,
+                        const std::string& sha256) {
+  const int rc = put_on_trial(esp, tries, what);
+  state::Event event{"", "stage",
+                     {{"image", std::string(host_files::kNew)},
+                      {"source", request.source.empty() ? request.image : request.source},
+                      {"sha256", sha256},
+                      {"tries", std::int64_t{tries}},
+                      {"forced", request.force}}};
+  if (!request.release.empty()) event.fields.push_back({"release", request.release});
+  log_event(hostpart, std::move(event));
+  return rc;
+}
+
+const char* phase_name(release::FetchProgress::Phase phase) {
+  using Phase = release::FetchProgress::Phase;
+  switch (phase) {
+    case Phase::kChecking: return "checking";
+    case Phase::kSeeding: return "seeding";
+    case Phase::kFetching: return "fetching";
+    case Phase::kVerifying: return "verifying";
+  }
+  return "?";
+}
+
+nlohmann::ordered_json progress_json(const release::FetchProgress& p) {
+  return {{"event", "progress"}, {"phase", phase_name(p.phase)}, {"total", p.total},
+          {"resumed", p.resumed},  {"reused", p.reused},            {"fetched", p.fetched},
+          {"received", p.received}, {"to_fetch", p.to_fetch},       {"verified", p.verified}};
+}
+
+// Progress of a release download: a bar on a terminal, JSON lines with --json.
+class FetchReport {
+ public:
+  explicit FetchReport(bool json) : json_(json), bar_("checking") {}
+
+  void operator()(const release::FetchProgress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    const bool new_phase = p.phase != phase_;
+    if (json_) {
+      if (!new_phase && now - last_ < std::chrono::milliseconds(500)) return;
+      last_ = now;
+      phase_ = p.phase;
+      std::cout << progress_json(p).dump() << std::endl;
+      return;
+    }
+    if (new_phase) bar_.relabel(phase_name(p.phase));
+    phase_ = p.phase;
+    using Phase = release::FetchProgress::Phase;
+    const std::string note = format_bytes(p.reused + p.resumed) + " found on the node, " +
+                             format_bytes(p.fetched) + " fetched of " + format_bytes(p.total);
+    switch (p.phase) {
+      case Phase::kChecking:
+      case Phase::kSeeding: bar_.update(p.resumed + p.reused, p.total); break;
+      case Phase::kFetching: bar_.update(p.received, p.to_fetch, note); break;
+      case Phase::kVerifying: bar_.update(p.verified, p.total); break;
+    }
+  }
+  void clear() { bar_.clear(); }
+
+ private:
+  bool json_;
+  ProgressBar bar_;
+  release::FetchProgress::Phase phase_ = release::FetchProgress::Phase::kChecking;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+// imgroot stage URL: assemble the release in the store, then stage it as a
+// local image would be, by a hard link instead of a copy.
+int stage_release(const po::variables_map& vars, stage::StageRequest request, int tries) {
+  const bool json = vars["json"].as<bool>();
+  const std::string url = request.image;
+  const std::string what = "stage " + url;
+  auto targets = open_targets(vars);
+  if (!targets) return report(std::move(targets.error()).context(what));
+  const auto& [hostpart, esp] = *targets;
+  const auto* stop_requested = catch_stop_signals();
+
+  release::Fetched fetched;
+  {
+    FetchReport progress(json);
+    release::FetchRequest fetch;
+    fetch.url = url;
+    fetch.cancel = stop_requested;
+    fetch.progress = [&progress](const release::FetchProgress& p) { progress(p); };
+    fetch.accept = [&hostpart, force = request.force](const release::Manifest& m) {
+      return stage::refuse_given_up(hostpart.dir.get(), m.image_sha256, force);
+    };
+    auto result = release::fetch_release(hostpart.dir.get(), fetch);
+    if (!result) {
+      if (*stop_requested)
+        return report(Error::plain(what + ": interrupted; nothing was staged, what was fetched "
+                                          "and checked is kept for the next run"));
+      return report(std::move(result.error()).context(what));
+    }
+    fetched = std::move(*result);
+  }
+  const auto& m = fetched.manifest;
+  const auto& c = fetched.counts;
+  if (vars["download-only"].as<bool>()) {
+    if (json)
+      std::cout << nlohmann::ordered_json{{"event", "downloaded"}, {"release", m.release()},
+                                          {"sha256", m.image_sha256}, {"bytes_fetched", c.received},
+                                          {"bytes_reused", c.reused + c.resumed}}
+                       .dump()
+                << std::endl;
+    else
+      std::cout << "downloaded " << m.release() << " and checked it (" << format_bytes(c.received)
+                << " fetched, " << format_bytes(c.reused + c.resumed)
+                << " found on the node); 'imgroot stage " << url
+                << "' stages it without the network\n";
+    return kExitOk;
+  }
+
+  request.image = hostpart.path + "/" + fetched.image;
+  request.adopt = fetched.image;
+  request.adopt_sha256 = m.image_sha256;
+  request.source = fetched.manifest_url;
+  request.release = m.release();
+  request.release_version = m.version;
+  request.bytes_fetched = c.received;
+  request.bytes_reused = c.reused + c.resumed;
+  std::optional<state::HostLock> lock;
+  request.before_publish = take_lock(hostpart, lock, stop_requested);
+  auto staged = stage::stage_image(hostpart.dir.get(), request, {});
+  if (!staged) return report(std::move(staged.error()).context(what));
+  if (auto st = release::clear_store(hostpart.dir.get()); !st)
+    std::cerr << "imgroot: note: " << st.error().message << " (remove "
+              << hostpart.path << "/" << host_files::kFetchDir << " by hand)\n";
+  if (json)
+    std::cout << nlohmann::ordered_json{{"event", "staged"},
+                                        {"release", m.release()},
+                                        {"version", m.version},
+                                        {"filesystem", staged->fs_type},
+                                        {"size", m.image_size},
+                                        {"sha256", m.image_sha256},
+                                        {"bytes_fetched", c.received},
+                                        {"bytes_reused", c.reused + c.resumed},
+                                        {"offline", fetched.offline},
+                                        {"path", hostpart.path + "/" + host_files::kNew}}
+                     .dump()
+              << std::endl;
+  else {
+    if (staged->cancelled_revert) std::cout << "cancelled the pending revert\n";
+    std::cout << "staged release " << m.release() << " (" << staged->fs_type << ", "
+              << format_bytes(m.image_size) << ") as " << hostpart.path << "/"
+              << host_files::kNew << "\n";
+    if (fetched.offline)
+      std::cout << "downloaded earlier (--download-only): nothing fetched now\n";
+    else
+      std::cout << format_bytes(c.received) << " fetched, " << format_bytes(c.reused + c.resumed)
+                << " found on the node\n";
+    std::cout << "sha256 " << m.image_sha256 << "\n";
+    std::cout << "the next boot makes it the current image\n";
+  }
+  return on_trial_and_logged(hostpart, esp, tries, what, request, m.image_sha256);
+}
+
 }  // namespace
 
 int run_stage(const std::vector<std::string>& args) {
@@ -84,7 +288,10 @@ int run_stage(const std::vector<std::string>& args) {
       "tries", po::value<int>()->default_value(grub::kDefaultTries)->value_name("N"),
       "boots GRUB gives the image before going back (1-9; 0: no trial)")(
       "force", po::bool_switch(),
-      "stage an image even when one with the same SHA-256 was given up before");
+      "stage an image even when one with the same SHA-256 was given up before")(
+      "download-only", po::bool_switch(),
+      "URL: fetch and check the release, do not stage it yet")(
+      "json", po::bool_switch(), "URL: progress and result as JSON lines on stdout");
   add_hostpart_option(options);
   add_esp_option(options);
   auto parsed = parse("stage", args, options, {{"image"}}, kUsage, kDescription);
@@ -102,35 +309,30 @@ int run_stage(const std::vector<std::string>& args) {
   request.cancel_revert = vars["cancel-revert"].as<bool>();
   request.boots_without_grub = vars["boots-without-grub"].as<bool>();
   request.force = vars["force"].as<bool>();
-  const std::string what = "stage " + quoted(request.image);
+  if (release::names_release(request.image)) return stage_release(vars, std::move(request), tries);
+  if (vars["download-only"].as<bool>() || vars["json"].as<bool>())
+    return usage_error("stage", "--download-only and --json are for a release URL, not an image file");
+  const std::string what = "stage " + imgroot::quoted(request.image);
 
-  auto hostpart = open_hostpart(vars);
-  if (!hostpart) return report(std::move(hostpart.error()).context(what));
-  // A wrong --esp is found before the copy, not after it.
-  const auto esp = esp_option(vars);
-  if (esp)
-    if (auto opened = grub::open_esp(*esp); !opened)
-      return report(std::move(opened.error()).context(what));
+  auto targets = open_targets(vars);
+  if (!targets) return report(std::move(targets.error()).context(what));
+  const auto& [hostpart, esp] = *targets;
 
   const auto* stop_requested = catch_stop_signals();
-  // Taken once the copy is done, held until the trial is started: no other
-  // verb sees the image staged without its trial.
+  // Taken once the copy is done.
   std::optional<state::HostLock> lock;
   stage::Staged staged;
   {
     ProgressBar bar("copying");
-    request.before_publish = [&]() -> Status {
+    request.before_publish = [&bar, take = take_lock(hostpart, lock, stop_requested)] {
       bar.clear();  // a "waiting for" line gets a line of its own
-      auto locked = lock_hostpart(*hostpart, stop_requested);
-      if (!locked) return std::unexpected(locked.error());
-      lock = std::move(*locked);
-      return {};
+      return take();
     };
     stage::CopyControl control;
     control.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
     control.cancel = stop_requested;
     control.hash_reflink = vars["hash"].as<bool>();
-    auto result = stage::stage_image(hostpart->dir.get(), request, control);
+    auto result = stage::stage_image(hostpart.dir.get(), request, control);
     if (!result) {
       if (*stop_requested) return report(Error::plain(what + ": interrupted; nothing was staged"));
       return report(std::move(result.error()).context(what));
@@ -140,20 +342,13 @@ int run_stage(const std::vector<std::string>& args) {
   if (staged.cancelled_revert) std::cout << "cancelled the pending revert\n";
   std::cout << "staged " << request.image << " (" << staged.fs_type << ", "
             << format_bytes(staged.copy.size) << (staged.copy.reflinked ? ", reflinked" : "")
-            << ") as " << hostpart->path << "/hn-root-new.img\n";
+            << ") as " << hostpart.path << "/hn-root-new.img\n";
   if (staged.copy.sha256.empty())
     std::cout << "sha256 not computed: the copy is a reflink (--hash computes it)\n";
   else
     std::cout << "sha256 " << staged.copy.sha256 << "\n";
   std::cout << "the next boot makes it the current image\n";
-  const int rc = put_on_trial(esp, tries, what);
-  log_event(*hostpart, {"", "stage",
-                        {{"image", std::string(host_files::kNew)},
-                         {"source", request.image},
-                         {"sha256", staged.copy.sha256},
-                         {"tries", std::int64_t{tries}},
-                         {"forced", request.force}}});
-  return rc;
+  return on_trial_and_logged(hostpart, esp, tries, what, request, staged.copy.sha256);
 }
 
 }  // namespace imgroot::cli

@@ -3,6 +3,7 @@
 
 #include "esp_option.h"
 #include "hostpart_option.h"
+#include "release/fetch.h"
 #include "stage/stage.h"
 #include "state/boot_trial.h"
 #include "state/event_log.h"
@@ -45,6 +46,9 @@ int run_status(const std::vector<std::string>& args) {
   auto status = state::read_status(*hostpart, state::SystemPaths{});
   if (!status) return report(std::move(status.error()).context("status"));
   status->removed_stale_partial = removed && *removed;
+  if (auto d = release::store_state(hostpart->dir.get()); d && !d->release.empty())
+    status->download = state::Download{d->release, d->url,      d->image_size,
+                                       d->written, d->complete, d->running};
   // An unreadable grubenv makes the trial unknown, not the status fail.
   if (auto trial = state::read_boot_trial(esp_option(parsed.vars)))
     status->trial = *trial;

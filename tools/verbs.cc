@@ -9,6 +9,8 @@ std::span<const Verb> verbs() {
       Verb{"status", "what booted, what is staged, old/broken, flags, boot assessment", run_status},
       Verb{"stage", "check an image and copy it in as hn-root-new.img (atomically, verified)",
            run_stage},
+      Verb{"publish", "write an image as a release any static HTTP server can serve to nodes",
+           run_publish},
       Verb{"revert", "ask the next boot to go back to hn-root-old.img (--cancel: don't)",
            run_revert},
       Verb{"mark-good", "record that the running image is good (boot assessment)", run_mark_good},

@@ -65,6 +65,11 @@ inline constexpr const char* kLinkTemp = ".hn-root-link.tmp";
 // GRUB nor the init ever loads it, and the next stage or status removes one
 // left by a kill.
 inline constexpr const char* kPartial = ".hn-root-new.img.partial";
+// `imgroot stage URL`'s download in progress: the release's manifest and
+// index and the image as far as it is assembled, kept across interruptions
+// so that the next stage of the same release fetches only the rest
+// (release/fetch.h).
+inline constexpr const char* kFetchDir = "imgroot/fetch";
 }  // namespace host_files
 
 // Names relative to the ESP's top directory.

@@ -54,6 +54,20 @@ Result<Partial> Partial::create(int dir) {
   return Partial(dir, std::move(fd));
 }
 
+Result<Partial> Partial::adopt(int dir, const std::string& name) {
+  if (auto st = link_at(dir, name, host_files::kPartial); !st) {
+    if (st.error().code == EEXIST)
+      return fail("another 'imgroot stage' is copying onto this host partition (" +
+                  quoted(host_files::kPartial) + " is in use); wait for it to finish");
+    return std::unexpected(st.error());
+  }
+  int raw = ::openat(dir, host_files::kPartial, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (raw < 0) return fail_errno("open " + quoted(host_files::kPartial));
+  Fd fd(raw);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) return fail_errno("lock " + quoted(host_files::kPartial));
+  return Partial(dir, std::move(fd));
+}
+
 Partial::Partial(Partial&& other) noexcept
     : dir_(other.dir_), fd_(std::move(other.fd_)), published_(other.published_) {
   other.published_ = true;  // the moved-from handle owns nothing

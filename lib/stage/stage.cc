@@ -41,7 +41,7 @@ std::string absolute(const std::string& path) {
   return ::realpath(path.c_str(), buf) ? std::string(buf) : path;
 }
 
-Status record(int dir, const Partial& partial, const Copied& copy, const std::string& source) {
+Status record(int dir, const Partial& partial, const Copied& copy, const StageRequest& request) {
   struct stat st {};
   if (::fstat(partial.fd().get(), &st) < 0) return fail_errno("stat " + quoted(host_files::kPartial));
   auto state = state::load_state(dir);
@@ -53,21 +53,41 @@ Status record(int dir, const Partial& partial, const Copied& copy, const std::st
   state::ImageRecord r = state::record_for(st);
   r.sha256 = copy.sha256;
   r.reflinked = copy.reflinked;
-  r.source = source;
+  r.source = request.source.empty() ? absolute(request.image) : request.source;
+  r.release = request.release;
+  r.release_version = request.release_version;
+  r.bytes_fetched = request.bytes_fetched;
+  r.bytes_reused = request.bytes_reused;
   r.staged_at = state::now_rfc3339();
   state->images.push_back(std::move(r));
   return state::save_state(dir, std::move(*state), st);
 }
 
-// The copy's SHA-256 is one given up before (known only once it is copied).
+Result<std::pair<Partial, Copied>> copy_in(int dir, const Fd& image, const CopyControl& control) {
+  if (auto st = check_free_space(dir, image); !st) return std::unexpected(st.error());
+  return copy_to_partial(dir, image, control);
+}
+
+Result<std::pair<Partial, Copied>> adopt(int dir, const Fd& image, const StageRequest& request) {
+  struct stat st {};
+  if (::fstat(image.get(), &st) < 0) return fail_errno("stat " + quoted(request.image));
+  auto partial = Partial::adopt(dir, request.adopt);
+  if (!partial) return std::unexpected(partial.error());
+  Copied copy;
+  copy.size = static_cast<std::uint64_t>(st.st_size);
+  copy.sha256 = request.adopt_sha256;
+  copy.data_bytes = static_cast<std::uint64_t>(st.st_blocks) * 512;
+  return std::pair<Partial, Copied>(std::move(*partial), std::move(copy));
+}
+
+}  // namespace
+
 Status refuse_given_up(int dir, const std::string& sha256, bool force) {
   auto state = state::load_state(dir);
   if (!state) return std::unexpected(state.error());
   if (auto noted = state::remember_broken(dir, *state); !noted) return std::unexpected(noted.error());
   return state::refuse_known_bad(*state, sha256, force);
 }
-
-}  // namespace
 
 Status check_free_space(int dir, const Fd& image) {
   struct stat src {}, hp {};
@@ -115,8 +135,7 @@ Result<Staged> stage_image(int dir, const StageRequest& request, const CopyContr
   }
 
   if (auto stale = remove_stale_partial(dir); !stale) return std::unexpected(stale.error());
-  if (auto st = check_free_space(dir, *image); !st) return std::unexpected(st.error());
-  auto copied = copy_to_partial(dir, *image, control);
+  auto copied = request.adopt.empty() ? copy_in(dir, *image, control) : adopt(dir, *image, request);
   if (!copied) return std::unexpected(copied.error());
   auto& [partial, copy] = *copied;
   out.copy = copy;
@@ -131,7 +150,7 @@ Result<Staged> stage_image(int dir, const StageRequest& request, const CopyContr
   if (auto st = overlay_layer::give_new_identity(partial.fd().get(), host_files::kPartial);
       !st && st.error().code != ENOTSUP)
     return std::unexpected(st.error());
-  if (auto st = record(dir, partial, copy, absolute(request.image)); !st)
+  if (auto st = record(dir, partial, copy, request); !st)
     return std::unexpected(st.error());
   // A revert may have been asked for while the copy ran.
   auto now = rotation::read_state(dir);

@@ -28,6 +28,17 @@ struct StageRequest {
   std::function<Status()> before_publish;
   bool boots_without_grub = false;  // the node boots without GRUB: erofs is fine
   bool force = false;  // stage an image given up before (state/known_bad.h)
+  // A release assembled on the host partition (release/fetch.h): 'adopt' is
+  // its file there (relative), verified against 'adopt_sha256', and becomes
+  // the staged image by a hard link instead of a copy; 'image' is its path
+  // for the checks. 'source' and the release fields go into the record.
+  std::string adopt;
+  std::string adopt_sha256;
+  std::string source;  // default: the absolute path of 'image'
+  std::string release;
+  std::uint64_t release_version = 0;
+  std::uint64_t bytes_fetched = 0;
+  std::uint64_t bytes_reused = 0;
 };
 
 struct Staged {
@@ -41,6 +52,10 @@ struct Staged {
 // check for a revert again, rename, make it visible to GRUB.
 Result<Staged> stage_image(int hostpart_dir, const StageRequest& request,
                            const CopyControl& control);
+
+// Refuse an image whose SHA-256 is one given up before, unless 'force'
+// (state/known_bad.h); hn-root-broken.img is remembered first.
+Status refuse_given_up(int hostpart_dir, const std::string& sha256, bool force);
 
 // Remove a partial copy that no running `imgroot stage` holds (its lock is
 // gone with the process that was killed). Returns whether there was one.
@@ -56,6 +71,9 @@ Status check_free_space(int hostpart_dir, const Fd& image);
 class Partial {
  public:
   static Result<Partial> create(int hostpart_dir);
+  // The file 'name' of the host partition, complete, as the partial: a hard
+  // link, so a crash before the publish leaves 'name' as it was.
+  static Result<Partial> adopt(int hostpart_dir, const std::string& name);
   Partial(Partial&& other) noexcept;
   Partial& operator=(Partial&&) = delete;
   ~Partial();

@@ -45,6 +45,12 @@ T integer_field(const json& object, const char* key) {
                           ", not an integer in the range of its field");
 }
 
+json release_json(const ImageRecord& r) {
+  if (r.release.empty()) return nullptr;
+  return {{"name", r.release}, {"version", r.release_version}, {"bytes_fetched", r.bytes_fetched},
+          {"bytes_reused", r.bytes_reused}};
+}
+
 json image_json(const ImageStatus& img) {
   json j = {{"name", img.name}, {"role", img.role}, {"present", img.present}};
   j["size"] = img.present ? json(img.size) : json(nullptr);
@@ -55,6 +61,7 @@ json image_json(const ImageStatus& img) {
   j["modified_since_staged"] = r && r->staged() ? json(img.modified_since_staged) : json(nullptr);
   j["source"] = r ? nonempty_string(r->source) : json(nullptr);
   j["staged_at"] = r ? nonempty_string(r->staged_at) : json(nullptr);
+  j["release"] = r ? release_json(*r) : json(nullptr);
   j["assessment"] = img.present ? json(assessment_name(r ? r->assessment : Assessment::kNone))
                                 : json(nullptr);
   return j;
@@ -63,6 +70,13 @@ json image_json(const ImageStatus& img) {
 // Paths come from the filesystem and need not be UTF-8: never throw on them.
 std::string dump(const json& j) {
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+json download_json(const HostStatus& s) {
+  if (!s.download) return nullptr;
+  const Download& d = *s.download;
+  return {{"release", d.release}, {"url", d.url},           {"image_size", d.image_size},
+          {"written", d.written}, {"complete", d.complete}, {"running", d.running}};
 }
 
 json trial_json(const HostStatus& s) {
@@ -92,6 +106,7 @@ std::string state_to_json(const StateFile& state) {
                       {"sha256", r.sha256},
                       {"reflinked", r.reflinked},
                       {"source", r.source},
+                      {"release", release_json(r)},
                       {"staged_at", r.staged_at},
                       {"assessment", assessment_name(r.assessment)},
                       {"assessed_at", r.assessed_at}});
@@ -122,6 +137,12 @@ Result<StateFile> state_from_json(const std::string& text) {
       r.sha256 = i.value("sha256", "");
       r.reflinked = i.value("reflinked", false);
       r.source = i.value("source", "");
+      if (auto rel = i.find("release"); rel != i.end() && rel->is_object()) {
+        r.release = rel->value("name", "");
+        r.release_version = integer_field<std::uint64_t>(*rel, "version");
+        r.bytes_fetched = integer_field<std::uint64_t>(*rel, "bytes_fetched");
+        r.bytes_reused = integer_field<std::uint64_t>(*rel, "bytes_reused");
+      }
       r.staged_at = i.value("staged_at", "");
       r.assessment = assessment_field(i.value("assessment", "unassessed"));
       r.assessed_at = i.value("assessed_at", "");
@@ -168,6 +189,7 @@ std::string status_to_json(const HostStatus& s) {
        {{"image", optional_string(s.assessed_image)},
         {"state", s.assessed_image ? json(assessment_name(s.assessment)) : json(nullptr)}}},
       {"removed_stale_partial", s.removed_stale_partial},
+      {"download", download_json(s)},
       {"trial", trial_json(s)},
       {"host_identity", {{"files", s.host_identity_files}}},
       {"overlay", overlay_json(s)},

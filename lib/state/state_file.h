@@ -28,7 +28,13 @@ struct ImageRecord {
   std::string sha256;         // of the content as staged; empty when not known
   bool reflinked = false;     // staged as a reflink of the source (then sha256 is
                               // empty unless `stage --hash` asked for it)
-  std::string source;         // the path it was staged from
+  std::string source;         // the path or URL it was staged from
+  // Staged from a published release (imgroot stage URL): its NAME-VERSION,
+  // and what the node fetched over the network and found in its own images.
+  std::string release;
+  std::uint64_t release_version = 0;
+  std::uint64_t bytes_fetched = 0;
+  std::uint64_t bytes_reused = 0;
   std::string staged_at;      // RFC 3339, UTC
   Assessment assessment = Assessment::kNone;
   std::string assessed_at;    // RFC 3339, UTC; empty while unassessed

@@ -48,6 +48,16 @@ struct ImageStatus {
   bool modified_since_staged = false;    // written after it was staged
 };
 
+// `imgroot stage URL`'s download (release/fetch.h), filled in by the caller.
+struct Download {
+  std::string release;  // NAME-VERSION
+  std::string url;
+  std::uint64_t image_size = 0;
+  std::uint64_t written = 0;
+  bool complete = false;  // checked, waiting to be staged (--download-only)
+  bool running = false;   // an `imgroot stage` is at it now
+};
+
 struct HostStatus {
   std::string hostpart;
   Booted booted;
@@ -59,6 +69,7 @@ struct HostStatus {
   std::optional<std::string> assessed_image;  // the running image, or hn-root.img offline
   Assessment assessment = Assessment::kNone;
   bool removed_stale_partial = false;
+  std::optional<Download> download;
   // GRUB's boot trial, from grub/grubenv on the EFI-BOOT partition (filled
   // in by the caller, which knows where that is); nullopt when unknown.
   std::optional<grub::Trial> trial;

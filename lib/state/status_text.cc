@@ -44,6 +44,10 @@ void image_text(std::ostream& out, const ImageStatus& img) {
           << (img.modified_since_staged ? "; written since staged" : "");
     out << "\n" << std::string(22, ' ') << "staged " << r.staged_at << " from " << r.source
         << (r.reflinked ? " as a reflink" : "");
+    if (!r.release.empty())
+      out << "\n" << std::string(22, ' ') << "release " << r.release << ": "
+          << format_bytes(r.bytes_fetched) << " fetched, " << format_bytes(r.bytes_reused)
+          << " found on the node";
   }
   out << "\n";
 }
@@ -117,6 +121,16 @@ std::string status_to_text(const HostStatus& s) {
   for (const auto& why : s.explanation) out << "why:        " << why << "\n";
   host_text(out, s);
   overlay_text(out, s);
+  if (s.download) {
+    const Download& d = *s.download;
+    out << "download:   " << d.release << " from " << d.url << ": ";
+    if (d.complete)
+      out << "downloaded and checked; 'imgroot stage " << d.url << "' stages it\n";
+    else
+      out << format_bytes(d.written) << " of " << format_bytes(d.image_size) << " written"
+          << (d.running ? ", in progress\n"
+                        : "; interrupted: 'imgroot stage " + d.url + "' fetches the rest\n");
+  }
   if (s.removed_stale_partial)
     out << "note:       removed a partial copy left by an interrupted 'imgroot stage'\n";
   return out.str();

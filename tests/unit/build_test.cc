@@ -11,7 +11,7 @@
 
 #include "boot/module_table.h"
 #include "initramfs/build.h"
-#include "initramfs/compress.h"
+#include "compress/zstd.h"
 #include "initramfs/elf.h"
 #include "system/file.h"
 #include "test_support.h"

@@ -161,6 +161,7 @@ TEST_CASE("a reflinked image shows as staged, unhashed, and whether it was writt
       "name": "hn-root-new.img",
       "present": true,
       "reflinked": true,
+      "release": null,
       "role": "staged",
       "sha256": null,)"));
   CHECK_THAT(status_to_text(*status),
