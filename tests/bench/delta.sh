@@ -47,7 +47,7 @@ ng=$work/nginx
 variants=(B-inplace B-scratch)
 
 ((EUID == 0)) || die "delta.sh: run as root (loop mount, chroot, mkfs.ext4 -d of a root tree)"
-need_commands mkfs.ext4 e2fsck dumpe2fs chroot findmnt zsync zsyncmake casync rsync zstd curl nginx python3
+need_commands mkfs.ext4 e2fsck dumpe2fs debugfs chroot findmnt zsync zsyncmake casync rsync zstd curl nginx python3
 
 # ---------------------------------------------------------------- images
 
@@ -392,6 +392,39 @@ imgroot_rows() {
 }
 # ================================================================
 
+# block_census NAME: B's 4 KiB blocks against A's, for choosing a chunking
+# (not a tool's row): how many differ from A's block at the same offset (and
+# how many of those are the ext4 journal's), and how many non-zero blocks
+# of B are found nowhere among A's 4 KiB-aligned blocks (counted once);
+# those are written to FILE for their size compressed as one stream.
+block_census() {
+  local name=$1 journal
+  journal=$(debugfs -R 'stat <8>' "$images/$name.img" 2>/dev/null | grep -o '([0-9]*-[0-9]*):[0-9]*-[0-9]*' | head -1)
+  python3 - "$images/A.img" "$images/$name.img" "$journal" "$out/$name.new-blocks" <<'PY'
+import hashlib, re, sys
+a_path, b_path, journal, new_path = sys.argv[1:]
+j0, j1 = map(int, re.search(r":(\d+)-(\d+)", journal).groups())
+zero = bytes(4096)
+def blocks(path):
+    with open(path, "rb") as f:
+        while block := f.read(4096):
+            yield block
+seen = {hashlib.sha256(x).digest() for x in blocks(a_path)}
+differ = in_journal = new = 0
+with open(new_path, "wb") as out:
+    for n, (x, y) in enumerate(zip(blocks(a_path), blocks(b_path))):
+        if x != y:
+            differ += 1
+            in_journal += j0 <= n <= j1
+        h = hashlib.sha256(y).digest()
+        if y != zero and h not in seen:
+            seen.add(h)
+            new += 1
+            out.write(y)
+print(differ, in_journal, new)
+PY
+}
+
 # ---------------------------------------------------------------- tables
 
 # median NUMBER...: the middle one (the mean of the two middle ones).
@@ -478,6 +511,13 @@ printf -- '- B installs: %s (%s)\n' "$packages" \
 for v in "${variants[@]}"; do
   printf -- '- the index each tool fetches first for %s: .zsync %s bytes, .caibx %s bytes\n' "$v" \
     "$(bytes_apparent "$www/$v.zsync")" "$(bytes_apparent "$www/$v.caibx")"
+done
+for v in "${variants[@]}"; do
+  read -r differ in_journal new < <(block_census "$v")
+  printf -- '- %s against A, in 4 KiB blocks: %s differ at the same offset (%s MiB; %s of them the journal'"'"'s), %s non-zero blocks found nowhere in A (%s MiB; zstd -19 as one stream: %s MiB)\n' \
+    "$v" "$differ" "$(mib $((differ * 4096)))" "$in_journal" "$new" "$(mib $((new * 4096)))" \
+    "$(mib "$(zstd -q -19 -c "$out/$v.new-blocks" | wc -c)")"
+  rm -f "$out/$v.new-blocks"
 done
 printf '\nA -> B: bytes over the wire (what nginx sent, headers included), in MiB and in percent of B'"'"'s allocated size\n\n'
 table_head "update A -> B"
