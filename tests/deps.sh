@@ -38,6 +38,9 @@ packages=(
   help2man dpkg-dev man-db
   # tests/bench/diff.sh compares imgroot diff with rsync -rcn
   rsync bc
+  # tests/bench/delta.sh: the delta tools imgroot publish/stage is compared
+  # with, and the static HTTP server that serves them all
+  zsync casync nginx-light
 )
 
 if ((EUID != 0)); then
