@@ -39,8 +39,8 @@ packages=(
   # tests/bench/diff.sh compares imgroot diff with rsync -rcn
   rsync bc
   # tests/bench/delta.sh: the delta tools imgroot publish/stage is compared
-  # with, and the static HTTP server that serves them all
-  zsync casync nginx-light
+  # with (nginx, above, serves them all)
+  zsync casync
 )
 
 if ((EUID != 0)); then
@@ -60,6 +60,18 @@ run() {
   fi
 }
 
+# A package's service is started when it is installed: Debian's nginx
+# would listen on port 80 of every interface. The tests start their own
+# nginx on 127.0.0.1; the packaged one must never run. While apt runs,
+# policy-rc.d refuses every start (unless the machine has its own policy);
+# afterwards the nginx unit is disabled and stopped.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\n# tests/deps.sh: no service starts while packages install\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$log" "$policy"' EXIT
+fi
+
 run apt-get update -q
 missing=()
 for p in "${packages[@]}"; do
@@ -68,4 +80,7 @@ done
 if ((${#missing[@]})); then
   echo "tests/deps.sh: installing ${missing[*]}"
   run apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if [[ -d /run/systemd/system ]] && systemctl cat nginx.service >/dev/null 2>&1; then
+  run systemctl disable --now nginx.service
 fi

@@ -25,7 +25,7 @@ DEBIAN_PACKAGES=(
   e2fsprogs
   # what the imgroot package depends on (tests/package/build-deb.sh), so
   # that installing it in the image needs nothing from the network
-  libboost-program-options1.74.0 libblkid1 libmount1 libparted2 libssl3
+  libboost-program-options1.74.0 libblkid1 libmount1 libparted2 libssl3 libcurl4
 )
 
 # The cached root for the settings above: $IMGROOT_CACHE/debian/<key>, the key
