@@ -13,7 +13,7 @@ namespace {
 
 const char* kUsage =
     "publish IMAGE --to DIR [--name NAME] [--version N] [--channel NAME]\n"
-    "          [--frame-size BYTES] [--level N]";
+    "          [--key NAME.key] [--frame-size BYTES] [--level N]";
 
 const char* kDescription =
     "Write IMAGE as a release into DIR, which any static HTTP server (nginx, Apache,\n"
@@ -31,7 +31,10 @@ const char* kDescription =
     "and SOURCE_DATE_EPOCH is no change; other content under an existing version is\n"
     "refused. The version defaults to the highest of NAME in DIR plus one, and may\n"
     "not go down. 'created' is SOURCE_DATE_EPOCH when set (reproducible releases),\n"
-    "else now. docs/releases.md has the format.";
+    "else now. With --key the manifest is signed (releases/NAME-VERSION/\n"
+    "manifest.json.sig, written with the release): nodes with keys in\n"
+    "/etc/imgroot/keys refuse a release no key of theirs signed (docs/signing.md).\n"
+    "docs/releases.md has the format.";
 
 }  // namespace
 
@@ -49,7 +52,9 @@ int run_publish(const std::vector<std::string>& args) {
       "point channels/NAME (e.g. stable) at this release")(
       "frame-size", po::value<std::uint64_t>()->default_value(1u << 20)->value_name("BYTES"),
       "the most image bytes one compressed frame holds (a multiple of 4096)")(
-      "level", po::value<int>()->default_value(19)->value_name("N"), "zstd level (1-19)");
+      "level", po::value<int>()->default_value(19)->value_name("N"), "zstd level (1-19)")(
+      "key", po::value<std::string>()->value_name("NAME.key"),
+      "sign the manifest with this private key ('imgroot key generate')");
   auto parsed = parse("publish", args, options, {{"image"}}, kUsage, kDescription);
   if (parsed.exit_now) return *parsed.exit_now;
   const auto& vars = parsed.vars;
@@ -62,6 +67,7 @@ int run_publish(const std::vector<std::string>& args) {
   if (vars.count("channel")) request.channel = vars["channel"].as<std::string>();
   request.frame_bytes = vars["frame-size"].as<std::uint64_t>();
   request.level = vars["level"].as<int>();
+  if (vars.count("key")) request.key = vars["key"].as<std::string>();
   if (request.level < 1 || request.level > 19)
     return usage_error("publish", "--level " + std::to_string(request.level) + ": not 1 to 19");
   const std::string what = "publish " + quoted(request.image);
@@ -92,6 +98,7 @@ int run_publish(const std::vector<std::string>& args) {
             << format_bytes(published.pack_bytes) << " written compressed, index "
             << format_bytes(published.index_bytes) << "\n";
   std::cout << "sha256 " << m.image_sha256 << "\n";
+  if (!published.signed_by.empty()) std::cout << "signed by key " << published.signed_by << "\n";
   if (request.channel)
     std::cout << "channel " << *request.channel << " now names " << m.release() << "\n";
   return kExitOk;

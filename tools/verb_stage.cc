@@ -1,4 +1,6 @@
 // imgroot stage IMAGE: check an image and copy it in as hn-root-new.img.
+#include <sys/stat.h>
+
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -13,8 +15,10 @@
 #include "log_event.h"
 #include "progress.h"
 #include "release/fetch.h"
+#include "release/signing.h"
 #include "stage/stage.h"
 #include "state/boot_trial.h"
+#include "state/state_file.h"
 #include "stop_signals.h"
 #include "verbs.h"
 
@@ -25,7 +29,8 @@ namespace {
 const char* kUsage =
     "stage [--hostpart DIR] [--esp DIR] [--tries N] [--init PATH] [--no-inspect]\n"
     "          [--cancel-revert] [--boots-without-grub] [--hash] [--force] IMAGE\n"
-    "  or:  imgroot stage [options above] [--download-only] [--json] URL";
+    "  or:  imgroot stage [options above] [--download-only] [--json]\n"
+    "                     [--keys DIR] [--insecure] [--allow-downgrade] URL";
 
 const char* kDescription =
     "Check IMAGE (a regular file holding a filesystem with an executable /sbin/init,\n"
@@ -61,7 +66,14 @@ const char* kDescription =
     "what was written and checked and fetches only the rest. Transient HTTP errors\n"
     "and stalls are retried for up to 5 minutes. --download-only stops after the\n"
     "check: a later 'imgroot stage URL' with the same URL stages it without the\n"
-    "network. --json prints progress and the result as JSON lines on stdout.";
+    "network. --json prints progress and the result as JSON lines on stdout.\n\n"
+    "Signatures (docs/signing.md): with public keys in --keys DIR (default\n"
+    "/etc/imgroot/keys, the running image's), a release must be signed by one of\n"
+    "them (manifest.json.sig beside its manifest), and an IMAGE file is refused;\n"
+    "--insecure stages anyway, says so, and records it. Without keys, releases are\n"
+    "staged with a warning that nothing was checked. A release older than the\n"
+    "running image's (the same name, a lower version) is refused unless\n"
+    "--allow-downgrade ('imgroot revert' is not affected).";
 
 // After staging: the image is on trial for 'tries' boots (state/boot_trial.h
 // has why the image comes first).
@@ -108,6 +120,33 @@ std::function<Status()> take_lock(const state::Hostpart& hostpart, std::optional
     lock = std::move(*locked);
     return {};
   };
+}
+
+// The version of the running image's release of this name, when it came
+// from one: a release below it is a downgrade.
+std::optional<std::uint64_t> running_version(int hostpart, const std::string& name) {
+  auto state = state::load_state(hostpart);
+  struct stat st {};
+  if (!state || ::fstatat(hostpart, host_files::kCurrent, &st, 0) < 0) return std::nullopt;
+  const state::ImageRecord* r = state->find(st);
+  if (!r || r->release != name + "-" + std::to_string(r->release_version)) return std::nullopt;
+  return r->release_version;
+}
+
+// With trusted keys, an image file (no manifest, no signature) is staged
+// only with --insecure.
+Status check_image_file_trust(const po::variables_map& vars, stage::StageRequest& request) {
+  const std::string dir = vars["keys"].as<std::string>();
+  auto keys = release::read_trusted_keys(dir);
+  if (!keys) return std::unexpected(keys.error());
+  if (keys->empty()) return {};
+  if (!vars["insecure"].as<bool>())
+    return fail("this node trusts signing keys (" + dir + ") and an image file carries no "
+                "signature: publish it ('imgroot publish --key') and stage the release, or pass "
+                "--insecure; nothing was staged");
+  std::cerr << "imgroot: warning: --insecure: staging an image file no key vouches for\n";
+  request.signed_by = "insecure";
+  return {};
 }
 
 // The last steps of both kinds of stage: the trial, and the event log.
@@ -189,6 +228,9 @@ int stage_release(const po::variables_map& vars, stage::StageRequest request, in
   if (!targets) return report(std::move(targets.error()).context(what));
   const auto& [hostpart, esp] = *targets;
   const auto* stop_requested = catch_stop_signals();
+  const std::string keys_dir = vars["keys"].as<std::string>();
+  auto keys = release::read_trusted_keys(keys_dir);
+  if (!keys) return report(std::move(keys.error()).context(what));
 
   release::Fetched fetched;
   {
@@ -197,8 +239,23 @@ int stage_release(const po::variables_map& vars, stage::StageRequest request, in
     fetch.url = url;
     fetch.cancel = stop_requested;
     fetch.progress = [&progress](const release::FetchProgress& p) { progress(p); };
-    fetch.accept = [&hostpart, force = request.force](const release::Manifest& m) {
-      return stage::refuse_given_up(hostpart.dir.get(), m.image_sha256, force);
+    fetch.accept = [&](const release::Manifest& m, const std::string& text,
+                       const std::optional<std::string>& signature) -> Status {
+      release::TrustInput in;
+      in.release = m.release();
+      in.version = m.version;
+      in.signature = signature;
+      in.manifest = text;
+      in.keys_dir = keys_dir;
+      in.trusted = &*keys;
+      in.running_version = running_version(hostpart.dir.get(), m.name);
+      in.insecure = vars["insecure"].as<bool>();
+      in.allow_downgrade = vars["allow-downgrade"].as<bool>();
+      auto trust = release::decide_trust(in);
+      if (!trust) return std::unexpected(trust.error());
+      request.signed_by = trust->signed_by;
+      if (!trust->warning.empty()) std::cerr << "imgroot: warning: " << trust->warning << "\n";
+      return stage::refuse_given_up(hostpart.dir.get(), m.image_sha256, request.force);
     };
     auto result = release::fetch_release(hostpart.dir.get(), fetch);
     if (!result) {
@@ -291,7 +348,11 @@ int run_stage(const std::vector<std::string>& args) {
       "stage an image even when one with the same SHA-256 was given up before")(
       "download-only", po::bool_switch(),
       "URL: fetch and check the release, do not stage it yet")(
-      "json", po::bool_switch(), "URL: progress and result as JSON lines on stdout");
+      "json", po::bool_switch(), "URL: progress and result as JSON lines on stdout")(
+      "keys", po::value<std::string>()->default_value(release::kDefaultKeysDir)->value_name("DIR"),
+      "the public keys (*.pub) a release must be signed by")(
+      "insecure", po::bool_switch(), "stage what no trusted key signed (recorded as such)")(
+      "allow-downgrade", po::bool_switch(), "URL: stage a release older than the running image's");
   add_hostpart_option(options);
   add_esp_option(options);
   auto parsed = parse("stage", args, options, {{"image"}}, kUsage, kDescription);
@@ -313,6 +374,10 @@ int run_stage(const std::vector<std::string>& args) {
   if (vars["download-only"].as<bool>() || vars["json"].as<bool>())
     return usage_error("stage", "--download-only and --json are for a release URL, not an image file");
   const std::string what = "stage " + imgroot::quoted(request.image);
+  if (vars["allow-downgrade"].as<bool>())
+    return usage_error("stage", "--allow-downgrade is for a release URL, not an image file");
+  if (auto st = check_image_file_trust(vars, request); !st)
+    return report(std::move(st.error()).context(what));
 
   auto targets = open_targets(vars);
   if (!targets) return report(std::move(targets.error()).context(what));

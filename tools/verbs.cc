@@ -11,6 +11,8 @@ std::span<const Verb> verbs() {
            run_stage},
       Verb{"publish", "write an image as a release any static HTTP server can serve to nodes",
            run_publish},
+      Verb{"key", "make a key pair for signing releases (generate NAME)", run_key},
+      Verb{"sign", "sign a release's manifest (a detached MANIFEST.sig)", run_sign},
       Verb{"revert", "ask the next boot to go back to hn-root-old.img (--cancel: don't)",
            run_revert},
       Verb{"mark-good", "record that the running image is good (boot assessment)", run_mark_good},

@@ -12,6 +12,8 @@ std::span<const Verb> verbs();
 int run_initramfs(const std::vector<std::string>& args);
 int run_stage(const std::vector<std::string>& args);
 int run_publish(const std::vector<std::string>& args);
+int run_key(const std::vector<std::string>& args);   // verb_key.cc
+int run_sign(const std::vector<std::string>& args);  // verb_key.cc
 int run_revert(const std::vector<std::string>& args);
 int run_status(const std::vector<std::string>& args);
 int run_mark_good(const std::vector<std::string>& args);  // verb_mark.cc

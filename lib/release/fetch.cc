@@ -19,6 +19,7 @@
 #include "compress/zstd.h"
 #include "net/http.h"
 #include "release/index.h"
+#include "release/signing.h"
 #include "stage/copy.h"
 #include "system/fd.h"
 #include "system/file.h"
@@ -30,6 +31,7 @@ namespace {
 // The store's files.
 constexpr const char* kStoreManifest = "manifest.json";
 constexpr const char* kStoreIndex = "index.zst";
+constexpr const char* kStoreSignature = "manifest.json.sig";
 constexpr const char* kStoreUrls = "urls";  // the URL asked for, then the manifest's
 constexpr const char* kImagePart = "image.part";
 constexpr const char* kSeedPart = "seed.part";  // another release's interrupted download
@@ -501,8 +503,14 @@ Result<Fetched> fetch_release(int hostpart, const FetchRequest& request) {
   if (auto earlier = downloaded_earlier(dir, url); !earlier) {
     return std::unexpected(earlier.error());
   } else if (*earlier) {
-    if (request.accept)
-      if (auto st = request.accept((*earlier)->manifest); !st) return std::unexpected(st.error());
+    if (request.accept) {
+      auto text = read_file_at(dir, kStoreManifest);
+      if (!text) return std::unexpected(text.error());
+      std::optional<std::string> signature;
+      if (auto sig = read_file_at(dir, kStoreSignature)) signature = std::move(*sig);
+      if (auto st = request.accept((*earlier)->manifest, *text, signature); !st)
+        return std::unexpected(st.error());
+    }
     return std::move(**earlier);
   }
 
@@ -523,8 +531,15 @@ Result<Fetched> fetch_release(int hostpart, const FetchRequest& request) {
   }
   auto m = parse_manifest(*text, manifest_url);
   if (!m) return std::unexpected(m.error());
+  // The detached signature beside the manifest; a server without one says 404.
+  std::optional<std::string> signature;
+  if (auto sig = net::get(manifest_url + kSignatureSuffix, policy)) {
+    signature = std::move(*sig);
+  } else if (sig.error().code != ENOENT) {
+    return std::unexpected(sig.error());
+  }
   if (request.accept)
-    if (auto st = request.accept(*m); !st) return std::unexpected(st.error());
+    if (auto st = request.accept(*m, *text, signature); !st) return std::unexpected(st.error());
 
   // The store holds this release (resume), another one (its image.part
   // becomes a seed) or nothing.
@@ -548,6 +563,12 @@ Result<Fetched> fetch_release(int hostpart, const FetchRequest& request) {
       if (auto st = rename_at(dir, kImagePart, kSeedPart); !st) return std::unexpected(st.error());
     if (auto st = write_file_atomic_at(dir, kStoreIndex, index_bytes); !st) return std::unexpected(st.error());
     if (auto st = write_file_atomic_at(dir, kStoreManifest, *text); !st) return std::unexpected(st.error());
+  }
+  if (signature) {
+    if (auto st = write_file_atomic_at(dir, kStoreSignature, *signature); !st)
+      return std::unexpected(st.error());
+  } else if (auto st = remove_at(dir, kStoreSignature); !st) {
+    return std::unexpected(st.error());
   }
   if (auto st = write_file_atomic_at(dir, kStoreUrls, url + "\n" + manifest_url + "\n"); !st)
     return std::unexpected(st.error());

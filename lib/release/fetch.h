@@ -18,6 +18,7 @@
 #include <csignal>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "base/error.h"
@@ -44,10 +45,13 @@ struct FetchRequest {
   int give_up_after_s = 300;
   const volatile std::sig_atomic_t* cancel = nullptr;
   std::function<void(const FetchProgress&)> progress;  // may be empty
-  // Called with the release's manifest before a block is looked at (also
-  // when a --download-only download is taken from the store): an error
-  // stops everything (a known-bad image, a downgrade). May be empty.
-  std::function<Status(const Manifest&)> accept;
+  // Called with the release's manifest, its exact bytes and its detached
+  // signature (nullopt when the server has none) before a block is looked
+  // at, also when a --download-only download is taken from the store: an
+  // error stops everything (an untrusted signature, a downgrade, a known-bad
+  // image). May be empty.
+  std::function<Status(const Manifest&, const std::string& text, const std::optional<std::string>& signature)>
+      accept;
 };
 
 struct Fetched {

@@ -18,6 +18,7 @@
 #include "compress/zstd.h"
 #include "image/open.h"
 #include "release/index.h"
+#include "release/signing.h"
 #include "system/fd.h"
 #include "system/file.h"
 
@@ -252,7 +253,7 @@ bool all_zero(const unsigned char* p, std::size_t n) {
 
 // The release directory: written under a temporary name, renamed whole.
 Result<bool> write_release(int releases, const std::string& release, const std::string& manifest,
-                           const std::string& index) {
+                           const std::string& index, const std::optional<std::string>& signature) {
   const std::string temp = "." + release + ".tmp";
   if (auto st = remove_tree_at(releases, temp); !st) return std::unexpected(st.error());
   auto dir = open_or_make_dir_at(releases, temp, 0755);
@@ -260,6 +261,9 @@ Result<bool> write_release(int releases, const std::string& release, const std::
   if (auto st = write_file_atomic_at(dir->get(), kIndexName, index); !st) return std::unexpected(st.error());
   if (auto st = write_file_atomic_at(dir->get(), kManifestName, manifest); !st)
     return std::unexpected(st.error());
+  if (signature)
+    if (auto st = write_file_atomic_at(dir->get(), std::string(kManifestName) + kSignatureSuffix, *signature); !st)
+      return std::unexpected(st.error());
   if (::renameat2(releases, temp.c_str(), releases, release.c_str(), RENAME_NOREPLACE) < 0) {
     const int saved = errno;
     (void)remove_tree_at(releases, temp);
@@ -302,6 +306,13 @@ Result<Published> publish_release(const PublishRequest& request) {
       request.frame_bytes > (256u << 20))
     return fail("the block size must be a power of two of at least 512, the frame size a "
                 "multiple of it up to 256 MiB");
+  // A key that cannot be read is found before the work, not after it.
+  std::optional<std::pair<Key, std::string>> key;
+  if (request.key) {
+    auto read = read_private_key(*request.key);
+    if (!read) return std::unexpected(read.error());
+    key = std::move(*read);
+  }
   auto image = image::open_image(AT_FDCWD, request.image, O_RDONLY, image::Symlink::kFollow);
   if (!image) return std::unexpected(image.error());
   auto fs = image::probe_image(*image, request.image);
@@ -428,8 +439,15 @@ Result<Published> publish_release(const PublishRequest& request) {
   if (auto again = parse_manifest(manifest, "the new manifest"); !again)
     return std::unexpected(again.error());
 
+  std::optional<std::string> signature;
+  if (key) {
+    auto signed_text = sign_manifest(manifest, key->first, key->second);
+    if (!signed_text) return std::unexpected(signed_text.error());
+    signature = std::move(*signed_text);
+    out.signed_by = key->second;
+  }
   const std::string release = m.release();
-  auto written = write_release(releases->get(), release, manifest, *index);
+  auto written = write_release(releases->get(), release, manifest, *index, signature);
   if (!written) return std::unexpected(written.error());
   out.already = !*written;
   out.manifest_path = std::string(kReleasesDir) + "/" + release + "/" + kManifestName;

@@ -33,6 +33,9 @@ struct PublishRequest {
   std::uint64_t frame_bytes = 1u << 20;
   int level = 19;
   std::int64_t created = 0;  // seconds since the epoch (SOURCE_DATE_EPOCH or now)
+  // A private key (release/signing.h): the manifest is signed, the
+  // signature written beside it as part of the release.
+  std::optional<std::string> key;
   // The image bytes read so far, of the total; may be empty.
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
 };
@@ -46,6 +49,7 @@ struct Published {
   std::uint64_t blocks_zero = 0;
   std::uint64_t pack_bytes = 0;  // written to the new pack
   std::uint64_t index_bytes = 0;
+  std::string signed_by;  // the key's id; empty when not signed
 };
 
 Result<Published> publish_release(const PublishRequest& request);

@@ -58,6 +58,7 @@ Status record(int dir, const Partial& partial, const Copied& copy, const StageRe
   r.release_version = request.release_version;
   r.bytes_fetched = request.bytes_fetched;
   r.bytes_reused = request.bytes_reused;
+  r.signed_by = request.signed_by;
   r.staged_at = state::now_rfc3339();
   state->images.push_back(std::move(r));
   return state::save_state(dir, std::move(*state), st);

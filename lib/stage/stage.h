@@ -39,6 +39,7 @@ struct StageRequest {
   std::uint64_t release_version = 0;
   std::uint64_t bytes_fetched = 0;
   std::uint64_t bytes_reused = 0;
+  std::string signed_by;  // release/signing.h: a key id, "unsigned" or "insecure"
 };
 
 struct Staged {

@@ -62,6 +62,7 @@ json image_json(const ImageStatus& img) {
   j["source"] = r ? nonempty_string(r->source) : json(nullptr);
   j["staged_at"] = r ? nonempty_string(r->staged_at) : json(nullptr);
   j["release"] = r ? release_json(*r) : json(nullptr);
+  j["signed_by"] = r ? nonempty_string(r->signed_by) : json(nullptr);
   j["assessment"] = img.present ? json(assessment_name(r ? r->assessment : Assessment::kNone))
                                 : json(nullptr);
   return j;
@@ -107,6 +108,7 @@ std::string state_to_json(const StateFile& state) {
                       {"reflinked", r.reflinked},
                       {"source", r.source},
                       {"release", release_json(r)},
+                      {"signed_by", r.signed_by},
                       {"staged_at", r.staged_at},
                       {"assessment", assessment_name(r.assessment)},
                       {"assessed_at", r.assessed_at}});
@@ -143,6 +145,7 @@ Result<StateFile> state_from_json(const std::string& text) {
         r.bytes_fetched = integer_field<std::uint64_t>(*rel, "bytes_fetched");
         r.bytes_reused = integer_field<std::uint64_t>(*rel, "bytes_reused");
       }
+      r.signed_by = i.value("signed_by", "");
       r.staged_at = i.value("staged_at", "");
       r.assessment = assessment_field(i.value("assessment", "unassessed"));
       r.assessed_at = i.value("assessed_at", "");

@@ -35,6 +35,9 @@ struct ImageRecord {
   std::uint64_t release_version = 0;
   std::uint64_t bytes_fetched = 0;
   std::uint64_t bytes_reused = 0;
+  // Who signed it: a key id, "unsigned" (the node had no keys), "insecure"
+  // (staged with --insecure); empty when not known.
+  std::string signed_by;
   std::string staged_at;      // RFC 3339, UTC
   Assessment assessment = Assessment::kNone;
   std::string assessed_at;    // RFC 3339, UTC; empty while unassessed

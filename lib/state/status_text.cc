@@ -48,6 +48,11 @@ void image_text(std::ostream& out, const ImageStatus& img) {
       out << "\n" << std::string(22, ' ') << "release " << r.release << ": "
           << format_bytes(r.bytes_fetched) << " fetched, " << format_bytes(r.bytes_reused)
           << " found on the node";
+    if (!r.signed_by.empty())
+      out << "\n" << std::string(22, ' ')
+          << (r.signed_by == "unsigned"   ? std::string("signature not checked (no keys on the node)")
+              : r.signed_by == "insecure" ? std::string("staged with --insecure: not verified")
+                                          : "signed by key " + r.signed_by);
   }
   out << "\n";
 }

@@ -25,7 +25,7 @@ listing=$(dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\.||')
 for path in \
   /usr/sbin/imgroot /usr/lib/imgroot/imgroot-init \
   /etc/grub.d/09_imgroot /etc/imgroot/check.d/required/ /etc/imgroot/check.d/wanted/ \
-  /etc/imgroot/green.d/ /etc/imgroot/red.d/ \
+  /etc/imgroot/green.d/ /etc/imgroot/red.d/ /etc/imgroot/keys/ \
   /usr/lib/dracut/modules.d/90imgroot/module-setup.sh \
   /usr/lib/dracut/modules.d/90imgroot/parse-imgroot.sh \
   /usr/lib/dracut/modules.d/90imgroot/mount-imgroot.sh \

@@ -254,7 +254,7 @@ TEST_CASE("publishing is reproducible and a release never changes", "[release]")
   }
   auto again = publish(images.a, out / "one", 1);
   CHECK(again.already);
-  PublishRequest other{images.b, out / "one", "hn-root", 1, {}, 4096, 1 << 20, 3, 1764460800, {}};
+  PublishRequest other{images.b, out / "one", "hn-root", 1, {}, 4096, 1 << 20, 3, 1764460800, {}, {}};
   auto refused = publish_release(other);
   REQUIRE_FALSE(refused);
   CHECK_THAT(refused.error().message, Catch::Contains("already published with other content"));
