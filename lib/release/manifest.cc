@@ -31,6 +31,13 @@ bool is_relative_below(const std::string& p) {
   return true;
 }
 
+// A string member, or "" when it is missing or no string: input decides
+// the types, and json::value() would throw on a number.
+std::string text_of(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 template <typename T>
 Result<T> field(const json& j, const char* key, const std::string& what) {
   auto it = j.find(key);
@@ -138,12 +145,12 @@ std::string channel_json(const std::string& manifest_path) {
 
 bool looks_like_channel(const std::string& text) {
   json j = json::parse(text, nullptr, false);
-  return !j.is_discarded() && j.is_object() && j.value("format", "") == kChannelFormat;
+  return !j.is_discarded() && j.is_object() && text_of(j, "format") == kChannelFormat;
 }
 
 Result<std::string> parse_channel(const std::string& text, const std::string& what) {
   json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != kChannelFormat)
+  if (j.is_discarded() || !j.is_object() || text_of(j, "format") != kChannelFormat)
     return fail(what + ": not an " + std::string(kChannelFormat) + " channel");
   auto path = field<std::string>(j, "manifest", what);
   if (!path) return std::unexpected(path.error());

@@ -175,13 +175,18 @@ Result<std::string> sign_manifest(const std::string& manifest, const Key& key,
 Result<std::string> verify_manifest(const std::string& manifest, const std::string& signature,
                                     const std::vector<PublicKey>& trusted) {
   json j = json::parse(signature, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != kSignatureFormat)
+  // Members that are missing or of another type read as "".
+  auto text = [&j](const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (j.is_discarded() || !j.is_object() || text("format") != kSignatureFormat)
     return fail("the signature is not an " + std::string(kSignatureFormat) + " document");
-  const std::string algorithm = j.value("algorithm", "");
+  const std::string algorithm = text("algorithm");
   if (algorithm != "ed25519")
     return fail("the signature's algorithm \"" + algorithm + "\" is not ed25519 (a newer imgroot may read it)");
-  const std::string id = j.value("key_id", "");
-  auto raw = unbase64(j.value("signature", ""));
+  const std::string id = text("key_id");
+  auto raw = unbase64(text("signature"));
   if (!raw || raw->size() != kSignatureBytes) return fail("the signature is truncated or damaged");
   auto key = std::find_if(trusted.begin(), trusted.end(), [&](const PublicKey& k) { return k.id == id; });
   if (key == trusted.end())
