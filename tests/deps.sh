@@ -29,8 +29,9 @@ packages=(
   dracut-core dracut-live
   # fetching the test kernel with apt-get download
   apt ca-certificates
-  # debian.*: the Debian root they boot, and reading imgroot status --json
-  debootstrap jq
+  # debian.*: the Debian root they boot, and reading imgroot status --json;
+  # distro.stage_url's guestfwd runs socat to reach the test's nginx
+  debootstrap jq socat
   # lint
   shellcheck
   # the man page (tools/help/generate.sh); package.* (cpack runs

@@ -156,8 +156,9 @@ qemu_accel_args() {
 }
 
 # run_qemu LOG TIMEOUT STOP_PATTERN QEMU_ARG...: run a VM (VM_MEMORY MiB,
-# default 512, and VM_CPUS CPUs, default 1; no network, no display, a reboot ends it) that boots and sees its
-# disks as the QEMU_ARGs say, the serial console written to LOG (its CRs
+# default 512, and VM_CPUS CPUs, default 1; no display, a reboot ends it; no
+# network unless VM_NIC is the value of a -nic option, e.g. a user-mode
+# network with restrict=on) that boots and sees its disks as the QEMU_ARGs say, the serial console written to LOG (its CRs
 # removed). Returns when the VM exits by itself, or GRACE seconds after
 # STOP_PATTERN (a grep -E pattern; empty for none) appears in LOG, or after
 # TIMEOUT seconds. Sets VM_RESULT to "exited <status>", "stopped" (the
@@ -169,7 +170,7 @@ run_qemu() {
   local args=() pid start status seen
   # shellcheck disable=SC2207 # the words are fixed option names
   args+=($(qemu_accel_args))
-  args+=(-m "${VM_MEMORY:-512}" -smp "${VM_CPUS:-1}" -nographic -no-reboot -nic none "$@")
+  args+=(-m "${VM_MEMORY:-512}" -smp "${VM_CPUS:-1}" -nographic -no-reboot -nic "${VM_NIC:-none}" "$@")
   say "qemu-system-x86_64 ${args[*]}"
   : >"$log"
   timeout -k 5 "$((limit + 10))" qemu-system-x86_64 "${args[@]}" </dev/null >"$log" 2>&1 &

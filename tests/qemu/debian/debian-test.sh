@@ -19,6 +19,16 @@
 #   overlay_tmpfs   a fresh disk whose command line has imgroot.overlay=tmpfs:
 #                   the driver writes to /, powers off, and hn-root.img is
 #                   bit for bit what it was before the boot
+#   stage_url       images A then B published (`imgroot publish --channel
+#                   stable`) into a site that tests/fetch/nginx.sh serves on
+#                   the host's 127.0.0.1; QEMU's user-mode network
+#                   (restrict=on) forwards only 10.0.2.100:80 in the guest to
+#                   it (guestfwd to socat). A brings up a static address and
+#                   runs `imgroot stage --json http://10.0.2.100/channels/stable`:
+#                   release hn-root-2 is staged, B's SHA-256, most bytes
+#                   found in A (bytes_reused > 10 x bytes_fetched), nginx sent
+#                   what the node counted; after `systemctl reboot` B boots
+#                   with A as the old image and the release recorded
 #
 # The images are make-images.sh's; the in-guest half is imgroot-test-driver.
 # Needs root and loop devices (provision). Works in ./distro.<scenario>/;
@@ -29,7 +39,7 @@ set -euo pipefail
 # shellcheck source=tests/qemu/debian/debian-lib.sh
 source "$(dirname "$0")/debian-lib.sh"
 
-scenarios=(upgrade clean_shutdown host_identity overlay_tmpfs)
+scenarios=(upgrade clean_shutdown host_identity overlay_tmpfs stage_url)
 if [[ ${1:-} == --list ]]; then
   printf '%s\n' "${scenarios[@]}"
   exit 0
@@ -60,6 +70,12 @@ fi
 upgrade_work=$PWD/distro.upgrade
 log=/dev/null
 failures=()
+# distro.stage_url's server: the fetch.* tests' nginx on 127.0.0.1, which
+# the guest reaches as GUEST_HOST port 80 (the driver's RELEASE_URL) through a
+# guestfwd; its state directory once started, for on_exit to stop it.
+NGINX_SH=$REPO_ROOT/tests/fetch/nginx.sh
+GUEST_HOST=10.0.2.100
+nginx_state=
 
 # ---------------------------------------------------------------- assertions
 
@@ -88,6 +104,7 @@ on_exit() {
     tail -n 60 "$log" >&2
     say "---- end of console log ----"
   fi
+  [[ -z $nginx_state ]] || "$NGINX_SH" stop "$nginx_state" || true
 }
 trap on_exit EXIT
 
@@ -178,7 +195,8 @@ expect_boot() {
   fi
 }
 
-# status_json KEY: the driver's `imgroot status --json` sent as KEY.
+# status_json KEY: the JSON the driver sent as KEY (`imgroot status --json`,
+# the last line of `imgroot stage --json`).
 status_json() {
   local json
   json=$(report_blob "$log" "$1") || fail "no readable '$1' from the driver in $log"
@@ -189,6 +207,32 @@ status_json() {
 # expect_json WHAT JSON FILTER EXPECTED: jq -r FILTER of JSON equals EXPECTED.
 expect_json() {
   expect_eq "$1 [$3]" "$(jq -r "$3" <<<"$2")" "$4"
+}
+
+# expect_staged_b JSON: A's `imgroot status --json` after staging B: B is
+# on trial for the next boot. Stops the test when anything so far failed.
+expect_staged_b() {
+  expect_json "A: status after staging" "$1" .staged true
+  expect_json "A: status after staging: hn-root-new.img is image B" "$1" '.images[1].sha256' "$B_SHA256"
+  expect_json "A: status after staging" "$1" .next_boot.action upgrade
+  expect_json "A: status after staging" "$1" .trial.phase counting
+  ((${#failures[@]} == 0)) || finish
+}
+
+# upgraded_boot DISK: boot B after A staged it and rebooted, and assert B
+# runs with A as the old image, GRUB having loaded the staged file's kernel
+# and mark-good having ended the trial; B's status JSON is left in $json.
+upgraded_boot() {
+  boot B "$1"
+  expect_boot B "Power down"
+  json=$(status_json status-json)
+  expect_json "B: status" "$json" .booted.image hn-root.img
+  expect_json "B: status: GRUB loaded the staged file's kernel" "$json" .booted.kernel_image hn-root-new.img
+  expect_json "B: status: hn-root.img is image B" "$json" '.images[0].sha256' "$B_SHA256"
+  expect_json "B: status: hn-root-old.img is image A" "$json" '.images[2].sha256' "$A_SHA256"
+  expect_json "B: status" "$json" .staged false
+  expect_json "B: status" "$json" .assessment.state good
+  expect_json "B: status: mark-good ended the trial" "$json" .trial.phase none
 }
 
 # ---------------------------------------------------------------- scenarios
@@ -214,22 +258,76 @@ scenario_upgrade() {
   expect_json "A: status" "$json" .assessment.state good
   expect_eq "A: imgroot stage /hostpart/data/B.img" "$(report_value "$log" stage | cut -d' ' -f2)" 0
   json=$(status_json status-json-staged)
-  expect_json "A: status after staging" "$json" .staged true
-  expect_json "A: status after staging: hn-root-new.img is image B" "$json" '.images[1].sha256' "$B_SHA256"
-  expect_json "A: status after staging" "$json" .next_boot.action upgrade
-  expect_json "A: status after staging" "$json" .trial.phase counting
-  ((${#failures[@]} == 0)) || finish
+  expect_staged_b "$json"
+  upgraded_boot "$disk"
+  finish
+}
 
-  boot B "$disk"
-  expect_boot B "Power down"
+# publish_site SITE: images A then B published into SITE on channel stable
+# (B is release hn-root-2).
+publish_site() {
+  local site=$1 image
+  mkdir -p "$site"
+  for image in A B; do
+    # zstd level 3: the test's two boots, not the compression, are what it is about.
+    "$IMGROOT_TOOL" publish "$(debian_image "$image")" --to "$site" --channel stable --level 3 \
+      >>"$work/publish.log" 2>&1 || { cat "$work/publish.log" >&2; die "imgroot publish of image $image failed"; }
+  done
+  say "published: $(tr '\n' ' ' <"$work/publish.log")"
+}
+
+# nginx_sent: the body bytes nginx sent, from its access log.
+nginx_sent() {
+  sed -n 's/.* sent=\([0-9]*\) .*/\1/p' "$nginx_state/access.log" | awk '{ s += $1 } END { print s + 0 }'
+}
+
+scenario_stage_url() {
+  local disk=$work/disk.img port json fetched reused release=hn-root-2
+  "$NGINX_SH" check || exit $?
+  need_commands socat
+  publish_site "$work/site"
+  nginx_state=$work/nginx
+  port=$("$NGINX_SH" start "$nginx_state" "$work/site")
+  expect_json "the site's channel stable" "$(cat "$work/site/channels/stable")" .manifest \
+    "../releases/$release/manifest.json"
+  provision "$disk"
+  set_actions "$disk" "$work" A=stage-url B=poweroff
+
+  # The guest's only way out: GUEST_HOST:80, each connection a socat to nginx.
+  VM_NIC="user,model=virtio-net-pci,restrict=on,guestfwd=tcp:$GUEST_HOST:80-cmd:socat - TCP:127.0.0.1:$port" \
+    boot A "$disk"
+  expect_boot A "Restarting system"
   json=$(status_json status-json)
-  expect_json "B: status" "$json" .booted.image hn-root.img
-  expect_json "B: status: GRUB loaded the staged file's kernel" "$json" .booted.kernel_image hn-root-new.img
-  expect_json "B: status: hn-root.img is image B" "$json" '.images[0].sha256' "$B_SHA256"
-  expect_json "B: status: hn-root-old.img is image A" "$json" '.images[2].sha256' "$A_SHA256"
-  expect_json "B: status" "$json" .staged false
-  expect_json "B: status" "$json" .assessment.state good
-  expect_json "B: status: mark-good ended the trial" "$json" .trial.phase none
+  expect_json "A: status: hn-root.img is image A" "$json" '.images[0].sha256' "$A_SHA256"
+  expect_eq "A: systemd-networkd-wait-online" "$(report_value "$log" network | cut -d' ' -f1)" 0
+  if [[ $(report_value "$log" network) == *" configured;"* ]]; then
+    pass "A: networkd configured the NIC ($(report_value "$log" network | cut -d' ' -f2-))"
+  else
+    flunk "A: networkd did not configure the NIC: $(report_value "$log" network)"
+  fi
+  expect_eq "A: imgroot stage --json http://$GUEST_HOST/channels/stable" \
+    "$(report_value "$log" stage-url | cut -d' ' -f2 | tr -d ,)" 0
+  say "A: stage-url: $(report_value "$log" stage-url)"
+  report_values "$log" stage-url-error | sed 's/^/  stage: /' >&2
+  json=$(status_json stage-url-json)
+  expect_json "A: stage" "$json" .event staged
+  expect_json "A: stage" "$json" .release "$release"
+  expect_json "A: stage: the release is image B" "$json" .sha256 "$B_SHA256"
+  fetched=$(jq -r .bytes_fetched <<<"$json")
+  reused=$(jq -r .bytes_reused <<<"$json")
+  say "A: fetched $fetched bytes, found $reused on the node; nginx sent $(nginx_sent) in $(wc -l <"$nginx_state/access.log") requests"
+  if ((fetched > 0 && reused > 10 * fetched)); then pass "A: most of B was found in A ($reused bytes reused, $fetched fetched)"; else
+    flunk "A: $reused bytes reused and $fetched fetched: not more than 10 times as many found on the node"
+  fi
+  if (($(nginx_sent) > 0 && $(nginx_sent) <= fetched)); then pass "A: the node fetched through the forward what nginx sent"; else
+    flunk "A: nginx sent $(nginx_sent) bytes, the node counted $fetched"
+  fi
+  json=$(status_json status-json-staged)
+  expect_json "A: status after staging: the staged image's release" "$json" '.images[1].release.name' "$release"
+  expect_staged_b "$json"
+  upgraded_boot "$disk"
+  expect_json "B: status: hn-root.img came from the release" "$json" '.images[0].release.name' "$release"
+  expect_json "B: status: hn-root.img's release record" "$json" '.images[0].release.bytes_fetched' "$fetched"
   finish
 }
 
@@ -313,7 +411,7 @@ scenario_overlay_tmpfs() {
 
 work=$PWD/$TEST_NAME
 case $scenario in
-  upgrade | overlay_tmpfs)
+  upgrade | overlay_tmpfs | stage_url)
     rm -rf "$work"
     mkdir -p "$work"
     ;;

@@ -27,8 +27,11 @@ out=$IMGROOT_DEBIAN_SHARED
 # ext4 (with crc32c through its softdep), the loop-mounted image, the overlay
 # of imgroot.overlay=, and vfat for EFI-BOOT at /boot/loader.
 modules="virtio_pci virtio_blk ext4 loop overlay vfat nls_cp437 nls_ascii"
+# Only in the image, for udev to load when the VM has the device: the
+# virtio NIC of distro.stage_url (the other tests run without a network).
+image_modules="virtio_net"
 
-need_commands cmake mkfs.ext4 depmod zstd cpio
+need_commands cmake mkfs.ext4 depmod modprobe zstd cpio
 ((EUID == 0)) || die "building the images needs root (device nodes and owners of the Debian root)"
 load_kernel_env
 [[ -r $IMGROOT_TEST_SHARED/debian-rootfs.env ]] ||
@@ -66,7 +69,8 @@ install_imgroot() {
 # install_kernel ROOT: the test kernel as /boot/vmlinuz-KVER, its initramfs
 # as /boot/initrd.img-KVER (imgroot-init from ROOT), the links the image
 # contract wants, and in /lib/modules/KVER only the modules the initramfs
-# carries (everything else the guest has no hardware for).
+# carries and $image_modules with what they depend on (everything else the
+# guest has no hardware for).
 install_kernel() {
   local root=$1 unpack
   mkdir -p "$root/boot"
@@ -83,6 +87,15 @@ install_kernel() {
   mkdir -p "$root/lib/modules"
   cp -a "$unpack/lib/modules/$KVER" "$root/lib/modules/$KVER"
   cp "$MODULES_ROOT/lib/modules/$KVER"/modules.{builtin,builtin.modinfo,order} "$root/lib/modules/$KVER/"
+  local m deps ko
+  for m in $image_modules; do
+    # One module a call: modprobe takes further words as its parameters.
+    deps=$(modprobe -S "$KVER" -d "$MODULES_ROOT" --show-depends "$m") ||
+      die "no module $m for $KVER in $MODULES_ROOT"
+    while read -r ko; do
+      install -D -m 0644 "$ko" "$root/lib/modules/$KVER/${ko#"$MODULES_ROOT/lib/modules/$KVER/"}"
+    done < <(awk '$1 == "insmod" { print $2 }' <<<"$deps")
+  done
   depmod -b "$root" "$KVER"
   rm -rf "$unpack"
 }
