@@ -77,7 +77,9 @@ const char* kDescription =
 
 // After staging: the image is on trial for 'tries' boots (state/boot_trial.h
 // has why the image comes first).
-int put_on_trial(const std::optional<std::string>& esp, int tries, const std::string& what) {
+// With --json, stdout carries JSON lines only: the sentence goes to stderr.
+int put_on_trial(const std::optional<std::string>& esp, int tries, const std::string& what,
+                 bool json = false) {
   auto trial = state::start_boot_trial(esp, tries);
   if (!trial)
     return report(std::move(trial.error())
@@ -88,8 +90,8 @@ int put_on_trial(const std::optional<std::string>& esp, int tries, const std::st
       std::cerr << "imgroot: note: no EFI-BOOT partition at " << grub::kDefaultEsp
                 << " (--esp DIR): the image boots without a trial, GRUB cannot count its boots\n";
   } else if (tries > 0) {
-    std::cout << "on trial: GRUB boots it at most " << tries
-              << (tries == 1 ? " time" : " times") << " until 'imgroot mark-good'\n";
+    (json ? std::cerr : std::cout) << "on trial: GRUB boots it at most " << tries
+                                   << (tries == 1 ? " time" : " times") << " until 'imgroot mark-good'\n";
   }
   return kExitOk;
 }
@@ -152,8 +154,8 @@ Status check_image_file_trust(const po::variables_map& vars, stage::StageRequest
 // The last steps of both kinds of stage: the trial, and the event log.
 int on_trial_and_logged(const state::Hostpart& hostpart, const std::optional<std::string>& esp,
                         int tries, const std::string& what, const stage::StageRequest& request,
-                        const std::string& sha256) {
-  const int rc = put_on_trial(esp, tries, what);
+                        const std::string& sha256, bool json = false) {
+  const int rc = put_on_trial(esp, tries, what, json);
   state::Event event{"", "stage",
                      {{"image", std::string(host_files::kNew)},
                       {"source", request.source.empty() ? request.image : request.source},
@@ -324,7 +326,7 @@ int stage_release(const po::variables_map& vars, stage::StageRequest request, in
     std::cout << "sha256 " << m.image_sha256 << "\n";
     std::cout << "the next boot makes it the current image\n";
   }
-  return on_trial_and_logged(hostpart, esp, tries, what, request, m.image_sha256);
+  return on_trial_and_logged(hostpart, esp, tries, what, request, m.image_sha256, json);
 }
 
 }  // namespace
