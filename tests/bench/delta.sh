@@ -10,7 +10,8 @@
 #   B-scratch   mkfs.ext4 -d of B-inplace's tree, the size of A (what an
 #               image build pipeline makes)
 #
-#   sudo tests/bench/delta.sh [WORKDIR]    (default /var/tmp/imgroot-bench-delta)
+#   sudo tests/bench/delta.sh [--staging] [WORKDIR]
+#                                (default WORKDIR /var/tmp/imgroot-bench-delta)
 #
 # For A -> B it measures the bytes over the wire (nginx's $bytes_sent, every
 # response: headers, index files and data) and the wall time of zsync
@@ -20,7 +21,9 @@
 # without a seed. Every fetched image is checked against B's SHA-256. The
 # tools take turns, RUNS times (default 3); the bytes are the same in every
 # run, the tables give the median seconds. imgroot_publish and imgroot_rows
-# add imgroot publish/stage when the CLI has them.
+# add imgroot publish/stage, for several frame sizes and zstd levels.
+# With --staging it measures only how fast imgroot stage URL is on loopback
+# (staging_rows).
 #
 # Everything is served by a private nginx on 127.0.0.1 (a free port, its own
 # config in WORKDIR/nginx, stopped at the end). A, both B's and what each
@@ -28,13 +31,20 @@
 # WORKDIR to build them again (making B needs Debian's archive).
 # IMGROOT_DELTA_PACKAGES: what B installs (default below); IMGROOT_TOOL: the
 # imgroot binary (default build/tools/imgroot). Prints Markdown tables for
-# docs/benchmarks.md ("Delta updates"); WORKDIR/results.tsv keeps the raw
-# numbers.
+# docs/benchmarks.md ("Delta updates"); WORKDIR/results.tsv (with --staging,
+# results-staging.tsv) keeps the raw numbers.
 set -euo pipefail
 # shellcheck source=tests/qemu/lib.sh
 source "$(dirname "$0")/../qemu/lib.sh"
 
+staging=false
+if [[ ${1:-} == --staging ]]; then
+  staging=true
+  shift
+fi
 work=$(realpath -m "${1:-/var/tmp/imgroot-bench-delta}")
+results=$work/results.tsv
+$staging && results=$work/results-staging.tsv
 tool=${IMGROOT_TOOL:-$REPO_ROOT/build/tools/imgroot}
 runs=${RUNS:-3}
 # 38 packages, 21.8 MB installed (apt's count) on the minbase root, with
@@ -236,7 +246,8 @@ log_requests() { awk '{ u += $5 } END { printf "%d requests (%d bytes up)", NR, 
 # ---------------------------------------------------------------- measuring
 
 now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+# since T0 [DECIMALS]: seconds from T0 to now (1 decimal unless told).
+since() { awk -v a="$1" -v b="$(now)" -v d="${2:-1}" 'BEGIN { printf "%.*f", d, b - a }'; }
 
 # register TOOL: a row of the tables, in order of first appearance.
 declare -A bytes_of seconds_of registered
@@ -255,7 +266,7 @@ record() {
   fi
   bytes_of["$1|$2"]=$3
   seconds_of["$1|$2"]+="$4 "
-  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-}" >>"$work/results.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-}" >>"$results"
   say "delta.sh: $1, $2: $3 bytes, $4 s${5:+ ($5)}"
 }
 
@@ -330,67 +341,265 @@ run_zstd() {
 }
 
 # ================================================================ imgroot
-# The imgroot rows. TO FILL IN with issue 14: release_url (the manifest of
-# version 2 in the directory publish writes) and imgroot_meta_bytes (which
-# files are the index and the manifest). imgroot_publish runs once, before
-# the runs: imgroot publish A (version 1) then B (version 2) into one release
-# directory per B, as a publisher updating a channel would. imgroot_rows
-# runs in every run: imgroot stage of B's release onto a host-partition
-# directory that holds A as hn-root.img (the update; the node seeds from it)
-# and onto an empty one (the first install). Both are skipped, with a note
-# under the tables, while `imgroot publish --help` fails.
+# imgroot publish and imgroot stage URL, for each setting of IMGROOT_CONFIGS
+# (words FRAME_BYTES:LEVEL, publish's --frame-size and --level; default
+# below, the CLI's default first). imgroot_publish runs once, before the
+# runs, into $www/imgroot/FRAME_BYTES-LEVEL/:
+#
+#   A-only/            A as version 1 (published once, then copied with hard
+#                      links: packs and releases never change)
+#   B-inplace/ ...     A-only/ plus B as version 2, channel 'stable' -> B:
+#                      a publisher's directory after the update
+#   B-inplace-alone/   B alone as version 1: a directory without history
+#
+# and caches them with the publish times (.published, keyed by the
+# imgroot binary's SHA-256: a rebuilt CLI publishes again). imgroot_rows
+# runs in every run: imgroot stage of channels/stable onto a host-partition
+# directory holding A as hn-root.img (the update), and onto an empty one
+# from the publisher's directory and from B's alone (first installs). Both
+# are skipped, with a note under the tables, while `imgroot publish --help`
+# fails.
+read -ra configs <<<"${IMGROOT_CONFIGS:-1048576:19 262144:19 4194304:19 1048576:9}"
 imgroot_ready=false
 imgroot_note=
+declare -A publish_s
 
-release_url() { printf '%s\n' "$url/imgroot-$1/"; } # TO FILL IN: the manifest of version 2
-# imgroot_meta_bytes DIR: the index and manifest of the last release in DIR.
-imgroot_meta_bytes() { du -sb "$1" | cut -f1; } # TO FILL IN: today the whole directory
+# config_label F:L: "1 MiB frames, -19".
+config_label() {
+  awk -v f="${1%%:*}" -v l="${1##*:}" \
+    'BEGIN { if (f >= 1048576) printf "%g MiB", f / 1048576; else printf "%g KiB", f / 1024; printf " frames, -%s", l }'
+}
+config_dir() { printf '%s\n' "$www/imgroot/${1%%:*}-${1##*:}"; }
+
+# imgroot_meta_bytes DIR: the channel, manifest and index of DIR's last release.
+imgroot_meta_bytes() {
+  local rel
+  rel=$(find "$1/releases" -mindepth 1 -maxdepth 1 -name 'delta-*' | sort -V | tail -1)
+  cat "$1/channels/stable" "$rel/manifest.json" "$rel/index.zst" | wc -c
+}
+pack_bytes() { find "$1/packs" -name '*.pack' -printf '%s\n' | awk '{ b += $1 } END { printf "%d", b }'; }
+
+# publish_into DIR IMAGE VERSION CONFIG: imgroot publish, timed into publish_s.
+publish_into() {
+  local t0
+  t0=$(now)
+  "$tool" publish "$2" --to "$1" --name delta --version "$3" --channel stable \
+    --frame-size "${4%%:*}" --level "${4##*:}" >"$1.log" 2>&1 ||
+    { cat "$1.log" >&2; die "imgroot publish $2 --to $1 failed"; }
+  rm -f "$1.log"
+  printf '%s %s\n' "${1##*/}" "$(since "$t0")" >>"${1%/*}/.published.tmp"
+}
 
 imgroot_publish() {
-  local name rel
+  local c d name key what s
   if ! "$tool" publish --help >/dev/null 2>&1; then
     imgroot_note="imgroot rows: to be measured ($tool publish --help failed: not built, or no publish verb yet)"
     say "delta.sh: $imgroot_note"
     return 0
   fi
-  for name in "${variants[@]}"; do
-    rel=$www/imgroot-$name
-    rm -rf "$rel"
-    "$tool" publish "$images/A.img" --to "$rel" --name delta --version 1 >/dev/null
-    "$tool" publish "$images/$name.img" --to "$rel" --name delta --version 2 >/dev/null
-    imgroot_note+="imgroot $name: index + manifest $(imgroot_meta_bytes "$rel") bytes. "
+  key=$(sha256sum <"$tool" | cut -d' ' -f1)
+  for c in "${configs[@]}"; do
+    d=$(config_dir "$c")
+    if [[ $(head -n 1 "$d/.published" 2>/dev/null) != "$key" ]]; then
+      say "delta.sh: imgroot publish, $(config_label "$c"), into $d"
+      rm -rf --one-file-system "$d"
+      mkdir -p "$d"
+      printf '%s\n' "$key" >"$d/.published.tmp"
+      publish_into "$d/A-only" "$images/A.img" 1 "$c"
+      for name in "${variants[@]}"; do
+        cp -al "$d/A-only" "$d/$name"
+        publish_into "$d/$name" "$images/$name.img" 2 "$c"
+        publish_into "$d/$name-alone" "$images/$name.img" 1 "$c"
+      done
+      mv "$d/.published.tmp" "$d/.published"
+    fi
+    while read -r what s; do publish_s["$c|$what"]=$s; done < <(tail -n +2 "$d/.published")
   done
   imgroot_ready=true
 }
 
+# stage_url URL HOSTPART: imgroot stage --json of URL onto HOSTPART, its
+# lines time-stamped as they come. Sets stage_s (wall seconds),
+# stage_fetched (bytes_fetched of its last line) and fetch_s (from its
+# first "fetching" progress line, sent on the first bytes of the packs, to
+# its first "verifying" one; 0 when it fetched no pack).
+stage_url() {
+  local t0
+  log_reset
+  t0=$(now)
+  "$tool" stage --hostpart "$2" --no-inspect --tries 0 --json "$1" 2>"$out/stage.err" |
+    while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done >"$out/stage.jsonl" ||
+    { cat "$out/stage.err" "$out/stage.jsonl" >&2; die "imgroot stage $1 failed"; }
+  stage_s=$(since "$t0" 2)
+  stage_fetched=$(tail -n 1 "$out/stage.jsonl" | grep -o '"bytes_fetched":[0-9]*' | cut -d: -f2)
+  [[ -n $stage_fetched ]] || { cat "$out/stage.jsonl" >&2; die "imgroot stage $1: no bytes_fetched in its last line"; }
+  fetch_s=$(awk '/"phase":"fetching"/ && !f { f = $1 } /"phase":"verifying"/ && !v { v = $1 }
+    END { printf "%.2f", f ? v - f : 0 }' "$out/stage.jsonl")
+}
+
+# imgroot_stage ROW NAME URL [SEED]: one imgroot row: stage B (NAME) from
+# URL onto a fresh host-partition directory holding SEED as hn-root.img.
+imgroot_stage() {
+  local row=$1 name=$2 hp=$out/hostpart bytes
+  fresh_out
+  mkdir -p "$hp"
+  if [[ -n ${4:-} ]]; then
+    cp --sparse=always "$images/$4.img" "$hp/hn-root.img"
+    sync -f "$hp/hn-root.img"
+  fi
+  stage_url "$3" "$hp"
+  bytes=$(log_bytes)
+  check "$name" "$hp/hn-root-new.img"
+  record "$row" "$name" "$bytes" "$stage_s" "stage's bytes_fetched $stage_fetched; $(log_requests)"
+}
+
 imgroot_rows() {
-  local name hp t0 s bytes seed
-  local update="imgroot stage (seed: A as hn-root.img)" first="imgroot stage (no seed)"
-  register "$update"
-  register "$first"
+  local c name d label
+  for c in "${configs[@]}"; do
+    label=$(config_label "$c")
+    register "imgroot stage, seed A ($label)"
+    register "imgroot stage, no seed, from A+B's directory ($label)"
+    register "imgroot stage, no seed, from B's alone ($label)"
+  done
   $imgroot_ready || return 0
-  for name in "${variants[@]}"; do
-    for seed in A none; do
-      hp=$out/hostpart
-      fresh_out
-      mkdir -p "$hp"
-      [[ $seed == none ]] || cp --sparse=always "$images/A.img" "$hp/hn-root.img"
-      log_reset
-      t0=$(now)
-      "$tool" stage --tries 0 --hostpart "$hp" "$(release_url "$name")" >"$out/stage.log" 2>&1 ||
-        { cat "$out/stage.log" >&2; die "imgroot stage $(release_url "$name") failed"; }
-      s=$(since "$t0")
-      bytes=$(log_bytes)
-      check "$name" "$hp/hn-root-new.img"
-      if [[ $seed == A ]]; then
-        record "$update" "$name" "$bytes" "$s" "$(log_requests)"
-      else
-        record "$first" "$name" "$bytes" "$s" "$(log_requests)"
-      fi
+  for c in "${configs[@]}"; do
+    label=$(config_label "$c")
+    d=$(config_dir "$c")
+    for name in "${variants[@]}"; do
+      imgroot_stage "imgroot stage, seed A ($label)" "$name" "$url/${d#"$www/"}/$name/channels/stable" A
+      imgroot_stage "imgroot stage, no seed, from A+B's directory ($label)" "$name" "$url/${d#"$www/"}/$name/channels/stable"
+      imgroot_stage "imgroot stage, no seed, from B's alone ($label)" "$name" "$url/${d#"$www/"}/$name-alone/channels/stable"
+    done
+  done
+}
+
+# imgroot_publish_table: what publishing cost, and the index + manifest
+# against 1 % of B's allocated size.
+imgroot_publish_table() {
+  local c d name r
+  $imgroot_ready || return 0
+  printf '\nimgroot publish (seconds at load %s; pack: the compressed blocks this publish wrote; meta: channel + manifest + index a node fetches first)\n\n' \
+    "$(cut -d' ' -f1 /proc/loadavg)"
+  printf '| setting | release | publish s | pack MiB | meta bytes | meta %% of B allocated |\n'
+  printf '|---|---|---:|---:|---:|---:|\n'
+  for c in "${configs[@]}"; do
+    d=$(config_dir "$c")
+    printf '| %s | A (version 1) | %s | %s | %s | |\n' "$(config_label "$c")" "${publish_s["$c|A-only"]}" \
+      "$(mib "$(pack_bytes "$d/A-only")")" "$(imgroot_meta_bytes "$d/A-only")"
+    for name in "${variants[@]}"; do
+      for r in "$name" "$name-alone"; do
+        local pack meta
+        if [[ $r == *-alone ]]; then
+          pack=$(pack_bytes "$d/$r")
+        else
+          pack=$(($(pack_bytes "$d/$r") - $(pack_bytes "$d/A-only")))
+        fi
+        meta=$(imgroot_meta_bytes "$d/$r")
+        printf '| %s | %s | %s | %s | %s | %s |\n' "$(config_label "$c")" \
+          "$name$([[ $r == *-alone ]] && echo ' alone' || echo ' after A')" "${publish_s["$c|$r"]}" \
+          "$(mib "$pack")" "$meta" "$(awk -v m="$meta" -v a="${alloc_of[$name]}" 'BEGIN { printf "%.2f", 100 * m / a }')"
+      done
     done
   done
 }
 # ================================================================
+
+# ---------------------------------------------------------------- staging
+# delta.sh --staging: how fast imgroot stage URL is on loopback (issue 14's
+# last target), with the first setting of IMGROOT_CONFIGS, for each B:
+#
+#   curl -o /dev/null of the pack files of B's release alone, one connection
+#   imgroot stage of that release onto an empty host partition: its
+#     fetching phase (the packs' bytes, from the first bytes to the last
+#     block written) and the whole command
+#   curl of B.img.zst, zstd -d to a file, for scale: a download that also
+#     decompresses and writes
+#   imgroot stage of the same URL with B itself as hn-root.img (every block
+#     from the seed; the channel, manifest and index fetched)
+#   imgroot stage --no-inspect of the local file B.img onto the same host
+#     partition (B as hn-root.img), as before issue 14
+#
+# The same turns and medians as the tables above; seconds to the ms.
+staging_rows() {
+  local c=${configs[0]} d name rel hp=$out/hostpart meta t0 s p args
+  d=$(config_dir "$c")
+  for name in "${variants[@]}"; do
+    rel=${d#"$www/"}/$name-alone
+    meta=$(imgroot_meta_bytes "$d/$name-alone")
+    fresh_out
+    args=()
+    for p in "$d/$name-alone"/packs/*.pack; do args+=(-o /dev/null "$url/$rel/packs/${p##*/}"); done
+    log_reset
+    t0=$(now)
+    curl -sSf "${args[@]}"
+    s=$(since "$t0" 3)
+    record "curl -o /dev/null of the release's packs" "$name" "$(log_bytes)" "$s"
+
+    mkdir -p "$hp"
+    stage_url "$url/$rel/channels/stable" "$hp"
+    check "$name" "$hp/hn-root-new.img"
+    record "imgroot stage URL, no seed: fetching phase" "$name" $((stage_fetched - meta)) "$fetch_s"
+    record "imgroot stage URL, no seed: whole" "$name" "$stage_fetched" "$stage_s"
+
+    fresh_out
+    log_reset
+    t0=$(now)
+    curl -sSf "$url/$name.img.zst" | zstd -q -d -o "$out/$name.img"
+    sync -f "$out/$name.img"
+    s=$(since "$t0" 3)
+    record "curl of B.img.zst, zstd -d to a file, synced" "$name" "$(log_bytes)" "$s"
+
+    fresh_out
+    mkdir -p "$hp"
+    cp --sparse=always "$images/$name.img" "$hp/hn-root.img"
+    sync -f "$hp/hn-root.img"
+    stage_url "$url/$rel/channels/stable" "$hp"
+    check "$name" "$hp/hn-root-new.img"
+    record "imgroot stage URL, seed B as hn-root.img" "$name" "$stage_fetched" "$stage_s"
+
+    fresh_out
+    mkdir -p "$hp"
+    cp --sparse=always "$images/$name.img" "$hp/hn-root.img"
+    sync -f "$hp/hn-root.img"
+    t0=$(now)
+    "$tool" stage --hostpart "$hp" --no-inspect --tries 0 "$images/$name.img" >"$out/stage.log" 2>&1 ||
+      { cat "$out/stage.log" >&2; die "imgroot stage $images/$name.img failed"; }
+    s=$(since "$t0" 3)
+    check "$name" "$hp/hn-root-new.img"
+    record "imgroot stage B.img (local file), B as hn-root.img" "$name" 0 "$s"
+  done
+}
+
+# staging_table: the staging rows, MiB/s of the medians, and the targets'
+# ratios.
+staging_table() {
+  local t v b m cells
+  printf '\nStaging on loopback (%s; MiB: bytes received, fetched part: the packs only)\n\n' "$(config_label "${configs[0]}")"
+  printf '| case | in place: MiB | s (median) | MiB/s | from scratch: MiB | s (median) | MiB/s |\n'
+  printf '|---|---:|---:|---:|---:|---:|---:|\n'
+  for t in "${tools[@]}"; do
+    cells=()
+    for v in "${variants[@]}"; do
+      b=${bytes_of["$t|$v"]}
+      read -ra times <<<"${seconds_of["$t|$v"]}"
+      m=$(median "${times[@]}")
+      median_of["$t|$v"]=$m
+      cells+=("$(mib "$b")" "$m" "$(awk -v b="$b" -v s="$m" 'BEGIN { if (b && s > 0) printf "%.0f", b / 1048576 / s }')")
+    done
+    printf '| %s |' "$t"
+    printf ' %s |' "${cells[@]}"
+    printf '\n'
+  done
+  printf '\n'
+  for v in "${variants[@]}"; do
+    printf -- '- %s: fetching phase / curl of the packs, in MiB/s: %s; imgroot stage URL with B as seed / imgroot stage B.img, in seconds: %s\n' "$v" \
+      "$(awk -v a="${median_of["imgroot stage URL, no seed: fetching phase|$v"]}" -v b="${median_of["curl -o /dev/null of the release's packs|$v"]}" \
+        -v x="${bytes_of["imgroot stage URL, no seed: fetching phase|$v"]}" -v y="${bytes_of["curl -o /dev/null of the release's packs|$v"]}" \
+        'BEGIN { printf "%.2f", (x / a) / (y / b) }')" \
+      "$(awk -v a="${median_of["imgroot stage URL, seed B as hn-root.img|$v"]}" -v b="${median_of["imgroot stage B.img (local file), B as hn-root.img|$v"]}" \
+        'BEGIN { printf "%.2f", a / b }')"
+  done
+}
 
 # block_census NAME: B's 4 KiB blocks against A's, for choosing a chunking
 # (not a tool's row): how many differ from A's block at the same offset (and
@@ -481,9 +690,25 @@ for v in A "${variants[@]}"; do
   sha_of[$v]=$(sha256sum <"$images/$v.img" | cut -d' ' -f1)
   alloc_of[$v]=$(bytes_allocated "$images/$v.img")
 done
-: >"$work/results.tsv"
+: >"$results"
 nginx_start
 say "delta.sh: serving $www on $url"
+
+if $staging; then
+  configs=("${configs[0]}")
+  imgroot_publish
+  $imgroot_ready || die "delta.sh --staging: $imgroot_note"
+  declare -A median_of
+  for run in $(seq "$runs"); do
+    say "delta.sh: staging, run $run of $runs (load $(cut -d' ' -f1 /proc/loadavg))"
+    staging_rows
+  done
+  nginx_stop
+  fresh_out
+  staging_table
+  say "delta.sh: done in $((SECONDS - start)) s; raw numbers in $results"
+  exit 0
+fi
 
 # The tools take turns, RUNS times, so that a change in the machine's load
 # hits them all.
@@ -529,5 +754,6 @@ table_head "first install"
 for t in "${tools[@]}"; do
   if [[ $t == curl* || $t == *"no seed"* ]]; then row "$t"; fi
 done
+imgroot_publish_table
 if [[ -n $imgroot_note ]]; then printf '\n%s\n' "$imgroot_note"; fi
-say "delta.sh: done in $((SECONDS - start)) s; raw numbers in $work/results.tsv"
+say "delta.sh: done in $((SECONDS - start)) s; raw numbers in $results"
