@@ -50,7 +50,7 @@ int run_publish(const std::vector<std::string>& args) {
       "the release's version (default: the highest of NAME in DIR plus one)")(
       "channel", po::value<std::string>()->value_name("NAME"),
       "point channels/NAME (e.g. stable) at this release")(
-      "frame-size", po::value<std::uint64_t>()->default_value(1u << 20)->value_name("BYTES"),
+      "frame-size", po::value<std::uint64_t>()->default_value(4u << 20)->value_name("BYTES"),
       "the most image bytes one compressed frame holds (a multiple of 4096)")(
       "level", po::value<int>()->default_value(19)->value_name("N"), "zstd level (1-19)")(
       "key", po::value<std::string>()->value_name("NAME.key"),
