@@ -11,7 +11,7 @@
 set -euo pipefail
 
 SCENARIOS=(first_stage update_reuses server_restart corrupt_chunk missing_release hostpart_full
-  kill_and_resume download_only signed downgrade)
+  kill_and_resume download_only signed downgrade reflink_seed)
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 tool=${IMGROOT_TOOL:-$repo/build/tools/imgroot}
@@ -162,6 +162,31 @@ case $scenario in
     if "$tool" stage --hostpart "$hostpart" --no-inspect --tries 0 --keys "$work/keys" "$work/A.img" \
       2>"$work/err"; then die "an image file was staged on a node with keys"; fi
     grep -q "an image file carries no signature" "$work/err" || die "no clear message: $(cat "$work/err")"
+    ;;
+  reflink_seed)
+    # A host partition that can reflink (btrfs): blocks found in hn-root.img
+    # are cloned, not copied, so the staged image shares its extents.
+    if ! command -v mkfs.btrfs >/dev/null || ! command -v filefrag >/dev/null; then
+      echo "skipped: no mkfs.btrfs or filefrag" >&2
+      exit 77
+    fi
+    make_image "$work/A.img" 64 24
+    make_image "$work/B.img" 64 24 1
+    publish "$work/A.img"
+    publish "$work/B.img"
+    truncate -s 400M "$work/btrfs.img"
+    mkfs.btrfs -q "$work/btrfs.img"
+    mount -o loop "$work/btrfs.img" "$hostpart"
+    cp --sparse=always "$work/A.img" "$hostpart/hn-root.img"
+    sync -f "$hostpart"
+    serve
+    stage "$url" || die "stage failed"
+    staged_is "$work/B.img"
+    reused=$(json_field bytes_reused)
+    ((reused > 20 << 20)) || die "only $reused bytes found in hn-root.img"
+    shared=$(filefrag -v "$hostpart/hn-root-new.img" | grep -c shared || true)
+    say "$reused bytes reused; filefrag lists $shared shared extents"
+    ((shared > 0)) || die "hn-root-new.img shares no extent with hn-root.img: the blocks were copied"
     ;;
   downgrade)
     make_image "$work/A.img" 32 8
