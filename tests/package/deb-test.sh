@@ -108,7 +108,7 @@ got=$(complete_words imgroot '' | grep -v '^--' | sort)
 [[ $got == "$(printf '%s\n' "${verbs[@]}" | sort)" ]] || fail "the verbs completed are $got"
 for verb in "${verbs[@]}"; do
   want=$("$imgroot" "$verb" --help | sed -n '/^Options:/,$p' | grep -E '^  -' |
-    sed -E 's/^ +//; s/ {2,}.*//' | grep -oE -- '--?[a-z][a-z-]*' | sort -u) ||
+    sed -E 's/^ +//; s/ {2,}.*//; s/ \(=[^)]*\)//' | grep -oE -- '--?[a-z][a-z-]*' | sort -u) ||
     fail "imgroot $verb --help has no Options: section listing its options"
   got=$(complete_words imgroot "$verb" - | sort -u)
   [[ $got == "$want" ]] || fail "imgroot $verb -<TAB> offers $(paste -sd ' ' <<<"$got"), --help says $(paste -sd ' ' <<<"$want")"
