@@ -33,13 +33,14 @@ std::string block_devices_seen() {
 
 Result<std::string> wait_for_hostpart(const DeviceSpec& spec, int timeout_seconds,
                                       const std::function<void()>& each_poll,
-                                      const std::function<void(int)>& pause) {
+                                      const std::function<void(int)>& pause,
+                                      const std::function<bool()>& settled) {
   const long long deadline = now_ms() + timeout_seconds * 1000LL;
   for (;;) {
     each_poll();
     auto found = find_devices(spec);
     if (!found) return std::unexpected(found.error());
-    if (found->size() == 1) return found->front();
+    if (found->size() == 1 && (settled() || now_ms() >= deadline)) return found->front();
     if (found->size() > 1) {
       std::string names;
       for (const auto& d : *found) names += (names.empty() ? "" : " and ") + d;
@@ -47,7 +48,7 @@ Result<std::string> wait_for_hostpart(const DeviceSpec& spec, int timeout_second
                   " both match; relabel one, or name the partition by PARTUUID= in "
                   "imgroot.hostpart=");
     }
-    if (now_ms() >= deadline)
+    if (now_ms() >= deadline && found->empty())
       return fail("host partition " + spec.to_string() + " not found after " +
                   std::to_string(timeout_seconds) + " s (block devices: " + block_devices_seen() +
                   "); check the disk, its driver in the initramfs, and imgroot.hostpart=");

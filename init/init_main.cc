@@ -57,7 +57,8 @@ Result<Mount> find_and_mount_hostpart(const BootConfig& config, ModuleLoader& mo
   // theirs is loaded while we wait.
   auto device = wait_for_hostpart(config.hostpart, config.timeout_seconds,
                                   [&modules] { modules.coldplug(); },
-                                  [&modules](int ms) { modules.wait_a_little(ms); });
+                                  [&modules](int ms) { modules.wait_a_little(ms); },
+                                  [&modules] { return modules.settled(); });
   if (!device) return std::unexpected(device.error());
   modules.yield_to_boot();
   info("host partition " + config.hostpart.to_string() + " is " + *device + ", found in " +

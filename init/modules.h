@@ -54,6 +54,11 @@ class ModuleLoader {
   void load_for(std::string_view name);
   // Reap the child loads that have finished.
   void collect();
+  // No child load is running (after reaping those that finished).
+  bool settled() {
+    collect();
+    return loading_.empty();
+  }
   // The host partition is found: the loads still running are off the
   // boot's path and yield the CPU to it (nice 19).
   void yield_to_boot();
