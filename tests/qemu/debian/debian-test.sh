@@ -276,9 +276,11 @@ publish_site() {
   say "published: $(tr '\n' ' ' <"$work/publish.log")"
 }
 
-# nginx_sent: the body bytes nginx sent, from its access log.
+# nginx_sent: the body bytes nginx sent with data (200, 206), from its access
+# log; not error pages (the 404 of a release without a signature).
 nginx_sent() {
-  sed -n 's/.* sent=\([0-9]*\) .*/\1/p' "$nginx_state/access.log" | awk '{ s += $1 } END { print s + 0 }'
+  grep -E '^20[06] ' "$nginx_state/access.log" | sed -n 's/.* sent=\([0-9]*\) .*/\1/p' |
+    awk '{ s += $1 } END { print s + 0 }'
 }
 
 scenario_stage_url() {
