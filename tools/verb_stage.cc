@@ -351,7 +351,7 @@ int run_stage(const std::vector<std::string>& args) {
       "download-only", po::bool_switch(),
       "URL: fetch and check the release, do not stage it yet")(
       "json", po::bool_switch(), "URL: progress and result as JSON lines on stdout")(
-      "keys", po::value<std::string>()->default_value(release::kDefaultKeysDir)->value_name("DIR"),
+      "keys", po::value<std::string>()->default_value(trust_paths::kKeysDir)->value_name("DIR"),
       "the public keys (*.pub) a release must be signed by")(
       "insecure", po::bool_switch(), "stage what no trusted key signed (recorded as such)")(
       "allow-downgrade", po::bool_switch(), "URL: stage a release older than the running image's");

@@ -134,4 +134,10 @@ inline constexpr const char* kGreenDir = "/etc/imgroot/green.d";
 inline constexpr const char* kRedDir = "/etc/imgroot/red.d";
 }  // namespace assess_paths
 
+// The public keys a release must be signed by (docs/signing.md); the
+// package creates the directory, an image build fills it.
+namespace trust_paths {
+inline constexpr const char* kKeysDir = "/etc/imgroot/keys";
+}  // namespace trust_paths
+
 }  // namespace imgroot

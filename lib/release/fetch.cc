@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/lines.h"
 #include "base/layout.h"
 #include "compress/zstd.h"
 #include "net/http.h"
@@ -47,14 +48,6 @@ constexpr std::uint64_t kMaxRange = 4u << 20;
 // again, block by block, on the next run).
 constexpr std::uint64_t kSyncEvery = 256u << 20;
 
-struct HashOfBlockHash {
-  std::size_t operator()(const BlockHash& h) const {
-    std::size_t v;
-    std::memcpy(&v, h.data(), sizeof v);
-    return v;
-  }
-};
-
 // A URL for what the operator named: URLs as they are, a path as file://,
 // a directory as its manifest.
 std::string url_of(const std::string& arg) {
@@ -62,19 +55,6 @@ std::string url_of(const std::string& arg) {
   if (arg.find("://") == std::string::npos && ::stat(arg.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     return net::to_url(arg + "/" + kManifestName);
   return net::to_url(arg);
-}
-
-Status read_exactly(int fd, unsigned char* buf, std::size_t size, std::uint64_t offset,
-                    const std::string& what) {
-  std::size_t got = 0;
-  while (got < size) {
-    ssize_t n = ::pread(fd, buf + got, size - got, static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail_errno("read " + what);
-    if (n == 0) return fail("read " + what + ": it ended early");
-    got += static_cast<std::size_t>(n);
-  }
-  return {};
 }
 
 // image.part, written block by block; a block from a local image is cloned
@@ -152,7 +132,7 @@ class PartWriter {
     // Not on this filesystem (or not between these files): copy from now on.
     reflink_ = false;
     std::vector<unsigned char> buf(c.length);
-    if (auto st = read_exactly(c.seed, buf.data(), buf.size(), c.src, "a local image"); !st) return st;
+    if (auto st = read_exactly_at(c.seed, buf.data(), buf.size(), c.src, "a local image"); !st) return st;
     for (std::uint64_t at = 0; at < c.length; at += bs_)
       if (auto st = put((c.dest + at) / bs_, buf.data() + at); !st) return st;
     return {};
@@ -215,7 +195,7 @@ class Assembly {
       for (std::size_t i = 0; i < run.blocks.size();) {
         const std::size_t n = std::min<std::size_t>(run.blocks.size() - i, kReadBytes / bs);
         const std::uint64_t offset = (run.first + i) * bs;
-        if (auto st = read_exactly(part_, buf.data(), n * bs, offset, kImagePart); !st) return st;
+        if (auto st = read_exactly_at(part_, buf.data(), n * bs, offset, kImagePart); !st) return st;
         for (std::size_t k = 0; k < n; ++k)
           if (block_hash({buf.data() + k * bs, bs}) == run.blocks[i + k].hash) {
             plan_.got(run.first + i + k);
@@ -230,7 +210,7 @@ class Assembly {
 
   // Blocks of the node's own images.
   Status seed(int seed, const std::string& name) {
-    std::unordered_map<BlockHash, std::vector<std::uint64_t>, HashOfBlockHash> wanted;
+    std::unordered_map<BlockHash, std::vector<std::uint64_t>, BlockHashHasher> wanted;
     plan_.for_each_block([&](std::uint64_t b, const BlockRef& ref) {
       if (!plan_.has(b)) wanted[ref.hash].push_back(b);
     });
@@ -251,7 +231,7 @@ class Assembly {
       const std::uint64_t stop = std::min<std::uint64_t>(size, (end + bs - 1) / bs * bs);
       for (std::uint64_t o = static_cast<std::uint64_t>(data) / bs * bs; o < stop && !wanted.empty();) {
         const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(kReadBytes, stop - o));
-        if (auto s = read_exactly(seed, buf.data(), len, o, name); !s) return s;
+        if (auto s = read_exactly_at(seed, buf.data(), len, o, name); !s) return s;
         for (std::size_t k = 0; k + bs <= len; k += bs) {
           auto it = wanted.find(block_hash({buf.data() + k, bs}));
           if (it == wanted.end()) continue;
@@ -432,32 +412,6 @@ Result<Store> open_store(int hostpart) {
   return Store{std::move(*dir), std::move(*lock)};
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
-
-Result<Index> read_index(const std::string& bytes, const Manifest& m, const std::string& url) {
-  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
-  if (bytes.size() != m.index_size || hex(sha256_digest({data, bytes.size()})) != m.index_sha256)
-    return fail(url + " does not match its manifest (size or SHA-256): the server's copy is "
-                      "damaged or was altered; nothing was staged");
-  auto raw = decompress_zstd(bytes, kMaxIndexBytes, url);
-  if (!raw) return std::unexpected(raw.error());
-  auto index = decode_index(*raw, url);
-  if (!index) return std::unexpected(index.error());
-  if (index->block_size != m.block_size || index->image_size != m.image_size)
-    return fail(url + " describes another image than its manifest; nothing was staged");
-  return index;
-}
-
 // A complete download of 'url' from an earlier --download-only, if any.
 Result<std::optional<Fetched>> downloaded_earlier(int store, const std::string& url) {
   auto complete = exists_at(store, kComplete);
@@ -473,7 +427,7 @@ Result<std::optional<Fetched>> downloaded_earlier(int store, const std::string& 
   if (!m) return std::unexpected(m.error());
   Fetched f;
   f.manifest = *m;
-  f.manifest_url = lines[1];
+  f.manifest_url = std::string(lines[1]);
   f.image = std::string(host_files::kFetchDir) + "/" + kImagePart;
   f.offline = true;
   return std::optional<Fetched>(std::move(f));
@@ -624,7 +578,7 @@ Result<StoreState> store_state(int hostpart) {
   s.image_size = m->image_size;
   if (auto urls = read_file_at(dir.get(), kStoreUrls)) {
     const auto lines = lines_of(*urls);
-    if (!lines.empty()) s.url = lines[0];
+    if (!lines.empty()) s.url = std::string(lines[0]);
   }
   struct stat st {};
   if (::fstatat(dir.get(), kImagePart, &st, AT_SYMLINK_NOFOLLOW) == 0)

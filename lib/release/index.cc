@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "compress/zstd.h"
 #include "release/manifest.h"
 
 namespace imgroot::release {
@@ -140,6 +141,26 @@ Result<Index> decode_index(std::string_view bytes, const std::string& what) {
     index.runs.push_back(std::move(r));
   }
   if (in.left() != 0) return bad("trailing bytes");
+  return index;
+}
+
+std::size_t BlockHashHasher::operator()(const BlockHash& h) const {
+  std::size_t v;
+  std::memcpy(&v, h.data(), sizeof v);
+  return v;
+}
+
+Result<Index> read_index(std::string_view file, const Manifest& m, const std::string& what) {
+  const auto* data = reinterpret_cast<const unsigned char*>(file.data());
+  if (file.size() != m.index_size || hex(sha256_digest({data, file.size()})) != m.index_sha256)
+    return fail(what + " does not match its manifest (size or SHA-256): the copy is damaged or "
+                       "was altered; republish the release");
+  auto raw = decompress_zstd(file, kMaxIndexBytes, what);
+  if (!raw) return std::unexpected(raw.error());
+  auto index = decode_index(*raw, what);
+  if (!index) return std::unexpected(index.error());
+  if (index->block_size != m.block_size || index->image_size != m.image_size)
+    return fail(what + " describes another image than its manifest; republish the release");
   return index;
 }
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -23,6 +24,11 @@ namespace imgroot::release {
 
 using BlockHash = std::array<unsigned char, 16>;
 using Digest = std::array<unsigned char, 32>;
+
+// For unordered maps keyed by block: the hash is uniform already.
+struct BlockHashHasher {
+  std::size_t operator()(const BlockHash& h) const;
+};
 
 struct Frame {
   std::uint32_t pack = 0;  // in Index::packs
@@ -59,6 +65,12 @@ struct Index {
 // it refers to, so a hostile index can neither crash nor exhaust memory.
 std::string encode_index(const Index& index);
 Result<Index> decode_index(std::string_view bytes, const std::string& what);
+
+struct Manifest;
+// A release's compressed index file, checked against what its manifest pins
+// (size, SHA-256, block size, image size), decompressed and decoded. 'what'
+// names it in messages.
+Result<Index> read_index(std::string_view file, const Manifest& manifest, const std::string& what);
 
 std::string hex(std::span<const unsigned char> bytes);
 // The path of pack 'digest' in a release directory.

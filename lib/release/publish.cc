@@ -32,20 +32,12 @@ constexpr std::size_t kReadBytes = 4u << 20;
 // only once the pack is complete.
 constexpr std::uint32_t kNewFrame = 0x80000000u;
 
-struct HashOfBlockHash {
-  std::size_t operator()(const BlockHash& h) const {
-    std::size_t v;
-    std::memcpy(&v, h.data(), sizeof v);
-    return v;
-  }
-};
-
 struct Known {
   Digest pack;
   Frame frame;  // its 'pack' is an index into another release's list
   std::uint32_t slot;
 };
-using KnownBlocks = std::unordered_map<BlockHash, Known, HashOfBlockHash>;
+using KnownBlocks = std::unordered_map<BlockHash, Known, BlockHashHasher>;
 
 std::string rfc3339(std::int64_t seconds) {
   const std::time_t t = static_cast<std::time_t>(seconds);
@@ -54,19 +46,6 @@ std::string rfc3339(std::int64_t seconds) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-// The index of an earlier release, checked against its manifest.
-Result<Index> read_release_index(int releases, const std::string& release, const Manifest& m) {
-  const std::string path = release + "/" + m.index_path;
-  auto bytes = read_file_at(releases, path);
-  if (!bytes) return std::unexpected(bytes.error());
-  const auto* data = reinterpret_cast<const unsigned char*>(bytes->data());
-  if (bytes->size() != m.index_size || hex(sha256_digest({data, bytes->size()})) != m.index_sha256)
-    return fail(std::string(kReleasesDir) + "/" + path + " does not match its manifest");
-  auto raw = decompress_zstd(*bytes, kMaxIndexBytes, std::string(kReleasesDir) + "/" + path);
-  if (!raw) return std::unexpected(raw.error());
-  return decode_index(*raw, std::string(kReleasesDir) + "/" + path);
 }
 
 // Every block of every release already in the directory, where it lives.
@@ -82,7 +61,10 @@ Result<KnownBlocks> known_blocks(int releases) {
     if (!text) return std::unexpected(std::move(text.error()).context("read the releases there"));
     auto m = parse_manifest(*text, where);
     if (!m) return std::unexpected(m.error());
-    auto index = read_release_index(releases, release, *m);
+    const std::string path = release + "/" + m->index_path;
+    auto file = read_file_at(releases, path);
+    if (!file) return std::unexpected(file.error());
+    auto index = read_index(*file, *m, std::string(kReleasesDir) + "/" + path);
     if (!index)
       return std::unexpected(std::move(index.error())
                                  .context("read release " + release +
@@ -357,7 +339,7 @@ Result<Published> publish_release(const PublishRequest& request) {
   Published out;
   IndexBuilder builder(bs, size);
   // Blocks of this image already given a place in the new pack.
-  std::unordered_map<BlockHash, BlockRef, HashOfBlockHash> added;
+  std::unordered_map<BlockHash, BlockRef, BlockHashHasher> added;
   std::string frame;  // the raw blocks of the frame being filled
   std::uint32_t frame_blocks = 0;
   const auto blocks_per_frame = static_cast<std::uint32_t>(request.frame_bytes / bs);
@@ -368,14 +350,9 @@ Result<Published> publish_release(const PublishRequest& request) {
   std::vector<unsigned char> buf(kReadBytes);
   for (std::uint64_t offset = 0; offset < size;) {
     const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kReadBytes, size - offset));
-    std::size_t got = 0;
-    while (got < want) {
-      ssize_t n = ::pread(image->get(), buf.data() + got, want - got, static_cast<off_t>(offset + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return fail_errno("read " + quoted(request.image));
-      if (n == 0) return fail(quoted(request.image) + " shrank while it was read; is it in use?");
-      got += static_cast<std::size_t>(n);
-    }
+    if (auto read = read_exactly_at(image->get(), buf.data(), want, offset, quoted(request.image)); !read)
+      return std::unexpected(read.error());
+    const std::size_t got = want;
     (void)EVP_DigestUpdate(whole.get(), buf.data(), got);
     for (std::size_t at = 0; at < got; at += bs) {
       const unsigned char* block = buf.data() + at;

@@ -19,7 +19,6 @@ namespace imgroot::release {
 
 inline constexpr const char* kSignatureFormat = "imgroot-signature-1";
 inline constexpr const char* kSignatureSuffix = ".sig";  // manifest.json.sig
-inline constexpr const char* kDefaultKeysDir = "/etc/imgroot/keys";
 
 struct KeyFree {
   void operator()(EVP_PKEY* key) const;

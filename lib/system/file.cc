@@ -177,6 +177,19 @@ Result<Fd> open_or_make_dir_at(int dir, const std::string& name, mode_t mode) {
   return Fd::open_at(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 }
 
+Status read_exactly_at(int fd, unsigned char* buf, std::size_t size, std::uint64_t offset,
+                       const std::string& what) {
+  std::size_t got = 0;
+  while (got < size) {
+    ssize_t n = ::pread(fd, buf + got, size - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail_errno("read " + what);
+    if (n == 0) return fail("read " + what + ": it ended early (was it changed while read?)");
+    got += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
 Status fsync_fd(int fd, const std::string& what) {
   if (::fsync(fd) < 0) return fail_errno("fsync " + what);
   return {};

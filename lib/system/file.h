@@ -4,6 +4,8 @@
 
 #include <sys/stat.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +43,11 @@ Status make_dir_at(int dir, const std::string& name, mode_t mode);
 Result<Fd> open_or_make_dir_at(int dir, const std::string& name, mode_t mode);
 
 Status fsync_fd(int fd, const std::string& what);
+
+// Read exactly 'size' bytes at 'offset' of 'fd' into 'buf' (pread, EINTR
+// retried); a file that ends first is an error naming 'what'.
+Status read_exactly_at(int fd, unsigned char* buf, std::size_t size, std::uint64_t offset,
+                       const std::string& what);
 
 // Delete everything inside directory 'dir' that lives on its filesystem,
 // depth first, never following a symlink: what is mounted below stays, and
