@@ -60,7 +60,6 @@ Result<Mount> find_and_mount_hostpart(const BootConfig& config, ModuleLoader& mo
                                   [&modules](int ms) { modules.wait_a_little(ms); },
                                   [&modules] { return modules.settled(); });
   if (!device) return std::unexpected(device.error());
-  modules.yield_to_boot();
   info("host partition " + config.hostpart.to_string() + " is " + *device + ", found in " +
        std::to_string(now_ms() - start) + " ms");
 

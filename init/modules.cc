@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -211,11 +210,6 @@ void ModuleLoader::collect() {
     finished(child.paths);
     return true;
   });
-}
-
-void ModuleLoader::yield_to_boot() {
-  collect();
-  for (const auto& child : loading_) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(child.pid), 19);
 }
 
 void ModuleLoader::wait_a_little(int ms) {

@@ -59,9 +59,6 @@ class ModuleLoader {
     collect();
     return loading_.empty();
   }
-  // The host partition is found: the loads still running are off the
-  // boot's path and yield the CPU to it (nice 19).
-  void yield_to_boot();
   // Sleep up to 'ms', less when a child load finishes first (its driver
   // may have made the devices looked for).
   void wait_a_little(int ms);
