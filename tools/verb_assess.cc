@@ -131,48 +131,47 @@ Running running(const Context& c) {
   return r;
 }
 
-// RuntimeWatchdogUSec of systemd's manager, in microseconds.
-std::optional<std::uint64_t> watchdog_usec() {
-  auto out = run_program({"busctl", "get-property", "org.freedesktop.systemd1",
-                          "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-                          "RuntimeWatchdogUSec"});
-  if (!out || !out->starts_with("t ")) return std::nullopt;
-  try {
-    return std::stoull(out->substr(2));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-Status set_watchdog_usec(std::uint64_t usec) {
-  auto out = run_program({"busctl", "set-property", "org.freedesktop.systemd1",
-                          "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-                          "RuntimeWatchdogUSec", "t", std::to_string(usec)});
+// systemd's RuntimeWatchdogSec as `systemctl show` prints it: "0" when off,
+// else a time span ("1min"). systemctl talks to PID 1 over its own socket,
+// so this works without a D-Bus daemon (a minimal Debian has none, and
+// busctl's get-/set-property then fail).
+Result<std::string> runtime_watchdog() {
+  auto out = run_program({"systemctl", "show", "--value", "--property=RuntimeWatchdogUSec"});
   if (!out) return std::unexpected(out.error());
-  return {};
+  std::string value = *out;
+  while (!value.empty() && (value.back() == '\n' || value.back() == ' ')) value.pop_back();
+  return value;
 }
 
-std::uint64_t trial_watchdog_usec(const Context& c) {
-  return static_cast<std::uint64_t>(c.config.watchdog) * 1'000'000;
-}
-
-// Arm the watchdog for a trial, unless it is off in assess.conf or the
-// administrator set one already.
+// Arm the watchdog for a trial: a system.conf drop-in under /run and a
+// daemon-reload (which re-reads system.conf). Not when it is off in
+// assess.conf, nor over the administrator's own setting.
 void arm_watchdog(const Context& c) {
   if (c.config.watchdog == 0 || !c.root.empty()) return;
-  auto now = watchdog_usec();
-  if (!now || *now != 0) return;
-  if (auto st = set_watchdog_usec(trial_watchdog_usec(c)); !st)
-    error("cannot arm the watchdog: " + st.error().message);
-  else
-    say("on trial: systemd's runtime watchdog armed (" + std::to_string(c.config.watchdog) + "s)");
+  if (exists_at(AT_FDCWD, run_paths::kWatchdogDropIn).value_or(false)) return;  // armed already
+  auto now = runtime_watchdog();
+  if (!now) return error("cannot read systemd's runtime watchdog: " + now.error().message);
+  if (*now != "0") {
+    say("on trial: systemd's runtime watchdog is set already (" + *now + "): left alone");
+    return;
+  }
+  write_run_file(run_paths::kWatchdogDropIn,
+                 "# imgroot assess --boot: the watchdog of a boot on trial, until its verdict\n"
+                 "[Manager]\nRuntimeWatchdogSec=" + std::to_string(c.config.watchdog) + "\n");
+  if (auto reloaded = run_program({"systemctl", "daemon-reload"}); !reloaded)
+    return error("cannot arm the watchdog: " + reloaded.error().message);
+  auto armed = runtime_watchdog();
+  say("on trial: systemd's runtime watchdog armed (RuntimeWatchdogSec " +
+      (armed ? *armed : armed.error().message) + ")");
 }
 
 // Disarm what arm_watchdog armed, once there is a verdict.
 void disarm_watchdog(const Context& c) {
-  if (c.config.watchdog == 0 || !c.root.empty()) return;
-  if (auto now = watchdog_usec(); now && *now == trial_watchdog_usec(c)) (void)set_watchdog_usec(0);
-  // (void): a watchdog left armed only reboots a hung system, which is no harm.
+  if (!c.root.empty() || !exists_at(AT_FDCWD, run_paths::kWatchdogDropIn).value_or(false)) return;
+  remove_run_file(run_paths::kWatchdogDropIn);
+  if (auto reloaded = run_program({"systemctl", "daemon-reload"}); !reloaded)
+    error("cannot disarm the watchdog: " + reloaded.error().message);
+  // A watchdog left armed only resets a hung system, which is no harm.
 }
 
 std::vector<std::string> explanation(const Context& c) {

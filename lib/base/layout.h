@@ -124,6 +124,9 @@ inline constexpr const char* kVerdict = "/run/imgroot/verdict";
 // The login banner (pam_motd reads /run/motd.d): during a trial, after a
 // red verdict and after a rollback; removed when there is nothing to say.
 inline constexpr const char* kMotd = "/run/motd.d/50-imgroot";
+// systemd's RuntimeWatchdogSec during a trial: a drop-in of system.conf that
+// lasts until the verdict (or the next boot); PID 1 reads it at daemon-reload.
+inline constexpr const char* kWatchdogDropIn = "/run/systemd/system.conf.d/50-imgroot-watchdog.conf";
 }  // namespace run_paths
 
 // The boot assessment's configuration in the running system (docs/assessment.md).

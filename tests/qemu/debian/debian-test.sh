@@ -30,6 +30,23 @@
 #                   what the node counted; after `systemctl reboot` B boots
 #                   with A as the old image and the release recorded
 #
+# The boot assessment (docs/assessment.md, issue 16), through the checks and
+# the hang make-images.sh puts in both images, switched on by files in
+# data/imgroot-test/:
+#   heal_required   A (a wanted check fails, a required one passes on its
+#                   second try) stages B and reboots; B's required check
+#                   fails, its verdict is red and it reboots by itself
+#                   (driver action 'stay'); A again: imgroot status, the
+#                   banner and imgroot log --json say B was marked bad and
+#                   why; staging B again is refused (--force named).
+#                   Leaves its logs for:
+#   wanted_and_retry  A's first boot there: the wanted failure is reported,
+#                   the required check passed on try 2, A is marked good
+#   hung_boot       B never reaches multi-user.target; the deadline (90 s,
+#                   set for this boot) makes it red and it reboots by itself;
+#                   the watchdog was armed for the trial and disarmed by the
+#                   verdict; A again says why
+#
 # The images are make-images.sh's; the in-guest half is imgroot-test-driver.
 # Needs root and loop devices (provision). Works in ./distro.<scenario>/;
 # each boot's console log is boot-<image>.log there, its tail printed on a
@@ -39,7 +56,7 @@ set -euo pipefail
 # shellcheck source=tests/qemu/debian/debian-lib.sh
 source "$(dirname "$0")/debian-lib.sh"
 
-scenarios=(upgrade clean_shutdown host_identity overlay_tmpfs stage_url)
+scenarios=(upgrade clean_shutdown host_identity overlay_tmpfs stage_url heal_required wanted_and_retry hung_boot)
 if [[ ${1:-} == --list ]]; then
   printf '%s\n' "${scenarios[@]}"
   exit 0
@@ -143,15 +160,25 @@ provision() {
   say "provisioned $disk: $(tail -n 1 "$disk.provision.log")"
 }
 
-# set_actions DISK WORK IMAGE=ACTION...: what the driver does in each image.
-set_actions() {
-  local disk=$1 work=$2 pair cmds=("mkdir data/imgroot-test")
+# test_data DISK WORK NAME=TEXT...: data/imgroot-test/NAME on the host
+# partition of DISK holds TEXT (the folder made by set_actions).
+test_data() {
+  local disk=$1 work=$2 pair cmds=()
   shift 2
   for pair in "$@"; do
-    printf '%s\n' "${pair#*=}" >"$work/action-${pair%%=*}"
-    cmds+=("write $work/action-${pair%%=*} data/imgroot-test/action-${pair%%=*}")
+    printf '%s\n' "${pair#*=}" >"$work/data-${pair%%=*}"
+    cmds+=("write $work/data-${pair%%=*} data/imgroot-test/${pair%%=*}")
   done
   hostpart_write "$disk" "${cmds[@]}"
+}
+
+# set_actions DISK WORK IMAGE=ACTION...: what the driver does in each image.
+set_actions() {
+  local disk=$1 work=$2 pair files=()
+  shift 2
+  for pair in "$@"; do files+=("action-$pair"); done
+  hostpart_write "$disk" "mkdir data/imgroot-test"
+  test_data "$disk" "$work" "${files[@]}"
 }
 
 # image_sha256 FS FILE: the SHA-256 of FILE on the ext4 filesystem FS.
@@ -411,6 +438,182 @@ scenario_overlay_tmpfs() {
   finish
 }
 
+# ---------------------------------------------------------------- assessment
+
+# The boot assessment (docs/assessment.md) on the real systemd: the test
+# images' checks run data/imgroot-test/<kind>-<image> from the host partition
+# and a hang-<image> file hangs the boot (make-images.sh,
+# install_assess_fixtures); their assess.conf retries once, 2 s later, and
+# reboots 5 s after a red verdict.
+heal_work=$PWD/distro.heal_required
+
+# A required check that fails on the first try of each boot and passes on
+# the second (its count in /run, gone at the next boot).
+# shellcheck disable=SC2016 # a script for the guest, expanded there
+CHECK_PASSES_SECOND_TRY='n=$(($(cat /run/imgroot-test-tries 2>/dev/null || echo 0) + 1))
+echo "$n" >/run/imgroot-test-tries
+echo "try $n"
+[ "$n" -ge 2 ]'
+
+# events KEY: the event log the driver sent as KEY, as one JSON array.
+events() {
+  local text
+  text=$(report_blob "$log" "$1") || fail "no readable '$1' from the driver in $log"
+  jq -se . <<<"$text" || fail "'$1' is not JSON lines: $text"
+}
+
+# expect_contains WHAT TEXT PART
+expect_contains() {
+  if [[ $2 == *"$3"* ]]; then pass "$1 (has '$3')"; else flunk "$1: no '$3' in: $2"; fi
+}
+
+# expect_self_reboot IMAGE: the boot of IMAGE ended in a reboot the driver
+# did not ask for (its action was 'stay').
+expect_self_reboot() {
+  local image=$1
+  if grep -q "reboot: Restarting system" "$log"; then pass "image $image: the kernel ended with 'Restarting system'"; else
+    flunk "image $image: no 'reboot: Restarting system' in $log"
+  fi
+  if grep -Eq "${DRIVER_PREFIX}(rebooting|powering-off)" "$log"; then
+    flunk "image $image: the test driver rebooted or powered off"
+  else
+    pass "image $image: the test driver asked for no reboot"
+  fi
+}
+
+# expect_given_up_b WHAT FAILED: after the rollback, A (driver action
+# 'restage' or 'poweroff') runs again, B is hn-root-broken.img, and status
+# and the event log say B was given up after a red verdict whose failed
+# check starts with FAILED.
+expect_given_up_b() {
+  local failed=$1 json text events
+  expect_boot A "Power down"
+  json=$(status_json status-json)
+  expect_json "A again: status" "$json" .booted.image hn-root.img
+  expect_json "A again: status: hn-root.img is image A" "$json" '.images[0].sha256' "$A_SHA256"
+  expect_json "A again: status: hn-root-broken.img is image B" "$json" '.images[3].sha256' "$B_SHA256"
+  expect_json "A again: status: nothing staged" "$json" .staged false
+  text=$(jq -r '.explanation | join("\n")' <<<"$json")
+  expect_contains "A again: status --json explanation" "$text" \
+    "hn-root-broken.img (sha256 ${B_SHA256:0:12}..., from /hostpart/data/B.img) was marked bad by its boot assessment; back on hn-root.img since "
+  expect_contains "A again: status --json explanation" "$text" "its last failed check: $failed"
+  text=$(report_blob "$log" status-text) || fail "no readable 'status-text' in $log"
+  expect_contains "A again: imgroot status" "$text" "why:"
+  expect_contains "A again: imgroot status" "$text" "its last failed check: $failed"
+  text=$(report_blob "$log" motd) || fail "no readable 'motd' in $log"
+  expect_contains "A again: the login banner" "$text" "hn-root-broken.img (sha256 ${B_SHA256:0:12}..."
+  expect_contains "A again: the login banner" "$text" "its last failed check: $failed"
+  events=$(events log-json)
+  expect_json "A again: log: B's boot on trial" "$events" \
+    "[.[] | select(.event == \"boot\" and .sha256 == \"$B_SHA256\") | .trial] | first" counting
+  expect_json "A again: log: B's verdict" "$events" \
+    "[.[] | select(.event == \"verdict\" and .sha256 == \"$B_SHA256\")] | length" 1
+  expect_json "A again: log: B's verdict" "$events" \
+    "[.[] | select(.event == \"verdict\" and .sha256 == \"$B_SHA256\")][0].result" red
+  expect_json "A again: log: B's verdict: its failed check" "$events" \
+    "[.[] | select(.event == \"verdict\" and .sha256 == \"$B_SHA256\")][0].failed[0] | startswith(\"$failed\")" true
+  expect_json "A again: log: B's verdict: what it did" "$events" \
+    "[.[] | select(.event == \"verdict\" and .sha256 == \"$B_SHA256\")][0].action" \
+    "the image on trial is bad: rebooting into hn-root-old.img"
+  expect_json "A again: log: B given up" "$events" \
+    "[.[] | select(.event == \"given-up\" and .sha256 == \"$B_SHA256\")] | length" 1
+}
+
+# boot_a_then_b DISK A_AGAIN NAME=TEXT...: a provisioned DISK with the test
+# data NAME=TEXT; A stages B and reboots (boot A1), B is to reboot by itself
+# (boot B: expect_self_reboot); when A boots again (boot A2, left to the
+# caller) its driver does A_AGAIN.
+boot_a_then_b() {
+  local disk=$1 again=$2
+  shift 2
+  provision "$disk"
+  hostpart_write "$disk" "write $(debian_image B) data/B.img"
+  set_actions "$disk" "$work" "A=upgrade $again" B=stay
+  test_data "$disk" "$work" "$@"
+
+  boot A1 "$disk"
+  expect_boot A "Restarting system"
+  expect_eq "A: imgroot stage /hostpart/data/B.img" "$(report_value "$log" stage | cut -d' ' -f2)" 0
+  ((${#failures[@]} == 0)) || finish
+
+  boot B "$disk"
+  expect_self_reboot B
+}
+
+# heal_required: A (a wanted check fails, a required one passes on its
+# second try: distro.wanted_and_retry) stages B and reboots; B's required
+# check fails, it reboots by itself; A explains, and refuses B again.
+scenario_heal_required() {
+  local disk=$work/disk.img json text
+  boot_a_then_b "$disk" restage "wanted-A=echo 'the wanted test check fails'; exit 3" \
+    "required-A=$CHECK_PASSES_SECOND_TRY" "required-B=echo 'the required test check fails'; exit 1"
+  ((${#failures[@]} == 0)) || finish
+
+  boot A2 "$disk"
+  expect_given_up_b "required/50-imgroot-test (exit 1, 2 tries)"
+  expect_eq "A again: imgroot stage of B again fails" "$(report_value "$log" restage | cut -d' ' -f2)" 1
+  text=$(report_blob "$log" restage-output) || fail "no readable 'restage-output' in $log"
+  expect_contains "A again: imgroot stage of B again" "$text" "was staged before from /hostpart/data/B.img"
+  expect_contains "A again: imgroot stage of B again" "$text" "marked bad by its boot assessment"
+  expect_contains "A again: imgroot stage of B again" "$text" "pass --force to stage it anyway"
+  json=$(status_json status-json-restaged)
+  expect_json "A again: status after the refused stage" "$json" .staged false
+  finish
+}
+
+# wanted_and_retry: what distro.heal_required's first boot of A said of its
+# checks: a wanted failure reported, a required check passing on its second
+# try, and the image marked good.
+scenario_wanted_and_retry() {
+  local json events text
+  log=$heal_work/boot-A1.log
+  [[ -s $log ]] || die "distro.heal_required left no $log (run it first)"
+  expect_eq "A: imgroot-mark-good.service (ActiveState Result)" "$(report_value "$log" mark-good)" "active success"
+  json=$(status_json status-json)
+  expect_json "A: status" "$json" .assessment.state good
+  events=$(events log-json)
+  expect_json "A: log: one verdict" "$events" '[.[] | select(.event == "verdict")] | length' 1
+  expect_json "A: log: the verdict" "$events" '[.[] | select(.event == "verdict")][0].result' green
+  expect_json "A: log: the verdict is about image A" "$events" \
+    '[.[] | select(.event == "verdict")][0].sha256' "$A_SHA256"
+  expect_json "A: log: no required check failed" "$events" \
+    '[.[] | select(.event == "verdict")][0].failed | length' 0
+  expect_json "A: log: the wanted check failed" "$events" \
+    '[.[] | select(.event == "verdict")][0].wanted_failed | join(";")' "wanted/50-imgroot-test (exit 3)"
+  text=$(report_blob "$log" assess-journal) || fail "no readable 'assess-journal' in $log"
+  expect_contains "A: imgroot assess in the journal" "$text" "check required/50-imgroot-test passed on try 2"
+  expect_contains "A: imgroot assess in the journal" "$text" "wanted check failed: wanted/50-imgroot-test (exit 3)"
+  expect_contains "A: imgroot assess in the journal" "$text" "green: hn-root.img is good"
+  log=/dev/null
+  finish
+}
+
+# hung_boot: B never reaches multi-user.target; the deadline (90 s after the
+# kernel started, from B's hang-B file) makes it red, it reboots by itself,
+# and A says why.
+scenario_hung_boot() {
+  local disk=$work/disk.img deadline=90
+  boot_a_then_b "$disk" poweroff "hang-B=$deadline"
+  if grep -q "Reached target.*Multi-User System" "$log"; then
+    flunk "B: multi-user.target was reached (the hang did not hold)"
+  else
+    pass "B: multi-user.target was never reached"
+  fi
+  if ((VM_SECONDS >= deadline)); then pass "B: ran ${VM_SECONDS}s, past the ${deadline}s deadline"; else
+    flunk "B: ended after ${VM_SECONDS}s, before the ${deadline}s deadline"
+  fi
+  # What the hanging unit saw: the watchdog of the trial, then none after
+  # the deadline's verdict (QEMU has no watchdog device here: systemd holds
+  # the setting, nothing resets the machine).
+  expect_eq "B: the runtime watchdog while on trial" "$(report_values "$log" runtime-watchdog | head -n 1)" 1min
+  expect_eq "B: the runtime watchdog after the verdict" "$(report_value "$log" runtime-watchdog)" 0
+  ((${#failures[@]} == 0)) || finish
+
+  boot A2 "$disk"
+  expect_given_up_b "deadline (no verdict by the deadline)"
+  finish
+}
+
 work=$PWD/$TEST_NAME
 case $scenario in
   upgrade | overlay_tmpfs | stage_url)
@@ -418,6 +621,11 @@ case $scenario in
     mkdir -p "$work"
     ;;
   clean_shutdown | host_identity) mkdir -p "$work" ;;
+  heal_required | hung_boot)
+    rm -rf "$work"
+    mkdir -p "$work"
+    ;;
+  wanted_and_retry) mkdir -p "$work" ;;
   *) die "unknown scenario '$scenario' (--list)" ;;
 esac
 "scenario_$scenario"

@@ -11,7 +11,9 @@
 #                  in /etc/fstab at /boot/loader, and the test driver: a
 #                  systemd unit ordered after multi-user.target that reports
 #                  on the serial console and then does what the host
-#                  partition asks (imgroot-test-driver below). B differs from
+#                  partition asks (imgroot-test-driver below), and the
+#                  boot assessment's test checks and hang, inert unless the
+#                  host partition asks (install_assess_fixtures). B differs from
 #                  A in its name (/etc/imgroot-test-name) and its /etc/hostname.
 #   images.env     A_SHA256, B_SHA256: what the tests compare with
 #
@@ -128,6 +130,59 @@ UNIT
   ln -sfn /dev/null "$root/etc/systemd/system/serial-getty@ttyS0.service"
 }
 
+# install_assess_fixtures ROOT: what the distro.* scenarios of the boot
+# assessment (docs/assessment.md) switch on from the host partition, so that
+# A and B stay two images: a required and a wanted check, each running the
+# script data/imgroot-test/<kind>-<image name> when there (passing when not);
+# a generator that, when data/imgroot-test/hang-<image name> holds a number
+# of seconds, adds a unit that keeps multi-user.target from ever being
+# reached (reporting systemd's runtime watchdog while it waits) and sets the
+# deadline of imgroot-assess-deadline.timer to that
+# number; and assess.conf settings that keep the test short (one retry 2 s
+# later, a red verdict reboots after 5 s).
+install_assess_fixtures() {
+  local root=$1 kind gen=$1/etc/systemd/system-generators/imgroot-test-hang
+  for kind in required wanted; do
+    mkdir -p "$root/etc/imgroot/check.d/$kind"
+    cat >"$root/etc/imgroot/check.d/$kind/50-imgroot-test" <<'CHECK'
+#!/bin/sh
+# A distro.* test check: runs what the host partition holds for it, if anything.
+script=/hostpart/data/imgroot-test/$(basename "$(dirname "$0")")-$(cat /etc/imgroot-test-name)
+[ -r "$script" ] || exit 0
+exec /bin/sh "$script"
+CHECK
+    chmod 0755 "$root/etc/imgroot/check.d/$kind/50-imgroot-test"
+  done
+  mkdir -p "$(dirname "$gen")"
+  cat >"$gen" <<'GENERATOR'
+#!/bin/sh
+# A distro.* test generator: a boot that never reaches multi-user.target,
+# when the host partition asks for one, with a short assessment deadline.
+set -eu
+seconds=$(cat "/hostpart/data/imgroot-test/hang-$(cat /etc/imgroot-test-name)" 2>/dev/null) || exit 0
+out=$1
+# While it hangs it reports systemd's runtime watchdog every 2 s ($$ is a
+# literal $ for systemd): armed during the trial, disarmed by the verdict
+# the deadline gives.
+cat >"$out/imgroot-test-hang.service" <<'UNIT'
+[Unit]
+Description=imgroot test: a start job that never ends
+Before=multi-user.target
+After=imgroot-boot.service
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'while :; do echo "IMGROOT-TEST: runtime-watchdog $$(systemctl show --value -p RuntimeWatchdogUSec)"; sleep 2; done'
+StandardOutput=tty
+TimeoutStartSec=infinity
+UNIT
+mkdir -p "$out/multi-user.target.wants" "$out/imgroot-assess-deadline.timer.d"
+ln -sf ../imgroot-test-hang.service "$out/multi-user.target.wants/imgroot-test-hang.service"
+printf '[Timer]\nOnBootSec=\nOnBootSec=%ss\n' "$seconds" >"$out/imgroot-assess-deadline.timer.d/imgroot-test.conf"
+GENERATOR
+  chmod 0755 "$gen"
+  printf 'retries=1\ninterval=2\nreboot_delay=5\n' >>"$root/etc/imgroot/assess.conf"
+}
+
 # image_size_mib DIR: room for DIR's files, ext4's metadata and what a boot
 # writes (a quarter more, and 64 MiB).
 image_size_mib() {
@@ -166,6 +221,7 @@ mkdir -p "$dir/hostpart" "$dir/boot/loader"
 install_imgroot "$dir"
 install_kernel "$dir"
 install_driver "$dir"
+install_assess_fixtures "$dir"
 cat >"$dir/etc/fstab" <<'FSTAB'
 # / is the image itself, mounted by imgroot-init, as is /hostpart.
 LABEL=EFI-BOOT  /boot/loader  vfat  umask=0077  0  0
