@@ -20,7 +20,7 @@
 #                   the driver writes to /, powers off, and hn-root.img is
 #                   bit for bit what it was before the boot
 #   stage_url       images A then B published (`imgroot publish --channel
-#                   stable`) into a site that tests/fetch/nginx.sh serves on
+#                   stable`, signed with the key both images trust) into a site that tests/fetch/nginx.sh serves on
 #                   the host's 127.0.0.1; QEMU's user-mode network
 #                   (restrict=on) forwards only 10.0.2.100:80 in the guest to
 #                   it (guestfwd to socat). A brings up a static address and
@@ -28,7 +28,8 @@
 #                   release hn-root-2 is staged, B's SHA-256, most bytes
 #                   found in A (bytes_reused > 10 x bytes_fetched), nginx sent
 #                   what the node counted; after `systemctl reboot` B boots
-#                   with A as the old image and the release recorded
+#                   with A as the old image and the release recorded,
+#                   signed by that key
 #
 # The boot assessment (docs/assessment.md, issue 16), through the checks and
 # the hang make-images.sh puts in both images, switched on by files in
@@ -283,28 +284,31 @@ scenario_upgrade() {
   expect_json "A: status" "$json" .booted.kernel_image hn-root.img
   expect_json "A: status: hn-root.img is image A" "$json" '.images[0].sha256' "$A_SHA256"
   expect_json "A: status" "$json" .assessment.state good
-  expect_eq "A: imgroot stage /hostpart/data/B.img" "$(report_value "$log" stage | cut -d' ' -f2)" 0
+  expect_eq "A: imgroot stage --insecure /hostpart/data/B.img" "$(report_value "$log" stage | cut -d' ' -f2)" 0
   json=$(status_json status-json-staged)
+  # A trusts a signing key, so its file was staged only with --insecure.
+  expect_json "A: status after staging: an image file on a node with keys" "$json" '.images[1].signed_by' insecure
   expect_staged_b "$json"
   upgraded_boot "$disk"
   finish
 }
 
 # publish_site SITE: images A then B published into SITE on channel stable
-# (B is release hn-root-2).
+# (B is release hn-root-2), signed with the key the images trust.
 publish_site() {
   local site=$1 image
   mkdir -p "$site"
   for image in A B; do
     # zstd level 3: the test's two boots, not the compression, are what it is about.
     "$IMGROOT_TOOL" publish "$(debian_image "$image")" --to "$site" --channel stable --level 3 \
+      --key "$IMGROOT_DEBIAN_SHARED/release.key" \
       >>"$work/publish.log" 2>&1 || { cat "$work/publish.log" >&2; die "imgroot publish of image $image failed"; }
   done
   say "published: $(tr '\n' ' ' <"$work/publish.log")"
 }
 
 # nginx_sent: the body bytes nginx sent with data (200, 206), from its access
-# log; not error pages (the 404 of a release without a signature).
+# log; not error pages.
 nginx_sent() {
   grep -E '^20[06] ' "$nginx_state/access.log" | sed -n 's/.* sent=\([0-9]*\) .*/\1/p' |
     awk '{ s += $1 } END { print s + 0 }'
@@ -353,10 +357,12 @@ scenario_stage_url() {
   fi
   json=$(status_json status-json-staged)
   expect_json "A: status after staging: the staged image's release" "$json" '.images[1].release.name' "$release"
+  expect_json "A: status after staging: signed by the key image A trusts" "$json" '.images[1].signed_by' "$RELEASE_KEY_ID"
   expect_staged_b "$json"
   upgraded_boot "$disk"
   expect_json "B: status: hn-root.img came from the release" "$json" '.images[0].release.name' "$release"
   expect_json "B: status: hn-root.img's release record" "$json" '.images[0].release.bytes_fetched' "$fetched"
+  expect_json "B: status: hn-root.img's signer" "$json" '.images[0].signed_by' "$RELEASE_KEY_ID"
   finish
 }
 

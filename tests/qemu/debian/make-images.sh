@@ -15,7 +15,11 @@
 #                  boot assessment's test checks and hang, inert unless the
 #                  host partition asks (install_assess_fixtures). B differs from
 #                  A in its name (/etc/imgroot-test-name) and its /etc/hostname.
-#   images.env     A_SHA256, B_SHA256: what the tests compare with
+#   release.key, release.pub
+#                  a signing key made for this build (`imgroot key generate`);
+#                  both images trust release.pub (/etc/imgroot/keys/), so
+#                  they stage only releases it signed (distro.stage_url)
+#   images.env     A_SHA256, B_SHA256, RELEASE_KEY_ID: what the tests compare with
 #
 # IMGROOT_BUILD_DIR names the build tree whose imgroot is installed (CTest
 # passes it; by hand, build/). Made with mkfs.ext4 -d: nothing is mounted.
@@ -66,6 +70,16 @@ install_imgroot() {
   # The test image runs no sshd: the built-in TCP check (port 22) is off;
   # the other built-in checks stay on (docs/assessment.md).
   printf '# distro.* test image: no sshd\ntcp_check=no\n' >"$root/etc/imgroot/assess.conf"
+}
+
+# install_release_key ROOT: the node trusts the key releases are signed with,
+# as a real node does: its public half in the image's keys directory.
+install_release_key() {
+  local root=$1
+  rm -f "$out/release.key" "$out/release.pub"
+  release_key_id=$("$tool" key generate "$out/release" | sed -n 's/^key id //p')
+  [[ -n $release_key_id ]] || die "imgroot key generate $out/release printed no key id"
+  install -D -m 0644 "$out/release.pub" "$root/etc/imgroot/keys/release.pub"
 }
 
 # install_kernel ROOT: the test kernel as /boot/vmlinuz-KVER, its initramfs
@@ -219,6 +233,7 @@ rm -f "$dir/.imgroot-rootfs"
 rm -rf "$dir"/usr/share/{doc,man,info,locale}/* "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin
 mkdir -p "$dir/hostpart" "$dir/boot/loader"
 install_imgroot "$dir"
+install_release_key "$dir"
 install_kernel "$dir"
 install_driver "$dir"
 install_assess_fixtures "$dir"
@@ -232,8 +247,8 @@ make_image A "$dir"
 name_image "$dir" B
 make_image B "$dir"
 
-printf 'A_SHA256=%s\nB_SHA256=%s\n' \
+printf 'A_SHA256=%s\nB_SHA256=%s\nRELEASE_KEY_ID=%s\n' \
   "$(sha256sum <"$(debian_image A)" | cut -d' ' -f1)" \
-  "$(sha256sum <"$(debian_image B)" | cut -d' ' -f1)" >"$out/images.env"
+  "$(sha256sum <"$(debian_image B)" | cut -d' ' -f1)" "$release_key_id" >"$out/images.env"
 say "make-images.sh: A.img and B.img in $((SECONDS - start))s:"
 ls -ls "$out"/*.img >&2
