@@ -7,8 +7,10 @@
 //   imgroot assess --deadline  (imgroot-assess-deadline.timer): a boot on trial
 //                              with no verdict by then is red
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -29,6 +31,7 @@
 #include "state/explain.h"
 #include "state/known_bad.h"
 #include "state/status.h"
+#include "system/fd.h"
 #include "system/file.h"
 #include "system/run.h"
 #include "verbs.h"
@@ -298,7 +301,23 @@ int conclude(const Context& c, const assess::Verdict& v, const Running& r) {
   return rc;
 }
 
+// The assessment and the deadline take turns (run_paths::kAssessLock): a
+// deadline that fires while the checks run waits for their verdict instead
+// of writing a second one. Released when the returned descriptor closes.
+Result<Fd> hold_assessment(const Context& c) {
+  const std::string path = c.path(run_paths::kAssessLock);
+  if (auto made = run_program({"mkdir", "-p", path.substr(0, path.rfind('/'))}); !made)
+    return std::unexpected(made.error());
+  auto fd = Fd::open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (!fd) return std::unexpected(fd.error());
+  while (::flock(fd->get(), LOCK_EX) < 0)
+    if (errno != EINTR) return fail_errno("lock " + path);
+  return fd;
+}
+
 int assess_checks(const Context& c) {
+  auto held = hold_assessment(c);
+  if (!held) return report(std::move(held.error()).context("assess"));
   Running r = running(c);
   std::vector<assess::Check> checks = assess::builtin_checks(c.config);
   auto found = assess::find_checks(c.path(assess_paths::kCheckDir));
@@ -329,6 +348,8 @@ int assess_checks(const Context& c) {
 }
 
 int deadline(const Context& c) {
+  auto held = hold_assessment(c);
+  if (!held) return report(std::move(held.error()).context("assess --deadline"));
   if (exists_at(AT_FDCWD, c.path(run_paths::kVerdict)).value_or(false)) return kExitOk;
   Running r = running(c);
   if (!r.on_trial()) {

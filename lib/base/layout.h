@@ -121,6 +121,9 @@ inline constexpr const char* kOldRoot = "/oldroot";
 // The boot assessment's verdict of this boot, "green" or "red"; the
 // deadline (imgroot assess --deadline) acts only when there is none.
 inline constexpr const char* kVerdict = "/run/imgroot/verdict";
+// Held by a running assessment and by the deadline: one verdict per boot,
+// the deadline waiting for checks already under way (each has a time limit).
+inline constexpr const char* kAssessLock = "/run/imgroot/assess.lock";
 // The login banner (pam_motd reads /run/motd.d): during a trial, after a
 // red verdict and after a rollback; removed when there is nothing to say.
 inline constexpr const char* kMotd = "/run/motd.d/50-imgroot";

@@ -162,6 +162,33 @@ TEST_CASE("assess marks good when every check passes and logs the verdict", "[cl
   CHECK(status.output.find("assessment: hn-root.img is good") != std::string::npos);
 }
 
+TEST_CASE("a deadline that fires while the checks run waits for their verdict", "[cli][assess]") {
+  TempDir root, host;
+  write_text(host / "hn-root.img", "image");
+  REQUIRE(run("mkdir -p " + root.path() + "/etc/imgroot/check.d").status == 0);
+  write_text(root / "etc/imgroot/assess.conf",
+             "failed_units=no\ndefault_target=no\ntcp_check=no\nwatchdog=0\n");
+  // The check says when it started, then takes two seconds.
+  write_text(root / "etc/imgroot/check.d/10-slow",
+             "#!/bin/sh\ntouch " + root.path() + "/check-started\nsleep 2\n");
+  REQUIRE(run("chmod +x " + root.path() + "/etc/imgroot/check.d/10-slow").status == 0);
+  const std::string assess = "'" + std::string(IMGROOT_BINARY) + "' assess --root " + root.path() +
+                             " --hostpart " + host.path();
+  // The assessment in the background; the deadline once its check runs.
+  auto r = run("(" + assess + " >" + root.path() + "/assess.out 2>&1 &) ; "
+               "while [ ! -e " + root.path() + "/check-started ]; do sleep 0.1; done; " +
+               assess + " --deadline; echo \"deadline exit $?\"; cat " + root.path() +
+               "/run/imgroot/verdict");
+  INFO(r.output);
+  // The deadline returned only after the checks' verdict, found it and said nothing.
+  CHECK(r.output == "deadline exit 0\ngreen\n");
+  auto log = run_imgroot("log --hostpart " + host.path() + " --json");
+  std::size_t verdicts = 0;
+  for (std::size_t at = 0; (at = log.output.find("\"verdict\"", at)) != std::string::npos; ++at)
+    ++verdicts;
+  CHECK(verdicts == 1);
+}
+
 TEST_CASE("assess marks bad on a failed required check and stays up when not on trial",
           "[cli][assess]") {
   TempDir root, host;
