@@ -17,6 +17,6 @@ cmake --build "$build" -j "$(nproc)"
 cmake -S "$top" -B "$sanitizer_build" -DCMAKE_CXX_COMPILER=clang++-19 -DIMGROOT_FUZZ=ON
 cmake --build "$sanitizer_build" -j "$(nproc)" --target fuzz unit_tests
 cd "$build"
-# In parallel: the VMs still boot one at a time (RESOURCE_LOCK qemu), and the
-# other tests and the fixtures' builds use the cores a TCG VM leaves idle.
+# In parallel: at most one VM per core (the `vm` slots, CMakeLists.txt), and
+# the other tests and the fixtures' builds use the cores the VMs leave idle.
 ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"

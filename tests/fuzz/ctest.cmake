@@ -5,8 +5,8 @@
 #   fuzz.<harness>      replays the seed corpus, then fuzzes for a bounded
 #                       number of runs (tests/fuzz/run.sh)
 #   sanitize.unit_tests the unit tests under ASan and UBSan; those that make
-#                       or look up filesystems labelled hostpart take the
-#                       qemu lock, as unit.* do
+#                       or look up filesystems labelled hostpart run alone
+#                       (every VM slot), as unit.* do
 include(${CMAKE_CURRENT_LIST_DIR}/harnesses.cmake)
 foreach(name IN LISTS IMGROOT_FUZZ_HARNESSES)
   add_test(NAME fuzz.${name}
@@ -18,4 +18,4 @@ set(sanitized_unit_tests ${IMGROOT_SANITIZER_BUILD}/tests/unit_tests)
 add_test(NAME sanitize.unit_tests COMMAND ${sanitized_unit_tests} "~[provision]~[hostpart]")
 add_test(NAME sanitize.unit_tests_hostpart COMMAND ${sanitized_unit_tests} "[provision],[hostpart]")
 set_tests_properties(sanitize.unit_tests sanitize.unit_tests_hostpart PROPERTIES TIMEOUT 1800)
-set_tests_properties(sanitize.unit_tests_hostpart PROPERTIES RESOURCE_LOCK qemu)
+set_tests_properties(sanitize.unit_tests_hostpart PROPERTIES RESOURCE_GROUPS ${IMGROOT_ALL_VMS})
