@@ -32,6 +32,8 @@ packages=(
   # debian.*: the Debian root they boot, and reading imgroot status --json;
   # distro.stage_url's guestfwd runs socat to reach the test's nginx
   debootstrap jq socat
+  # fleet.*: Ansible drives three QEMU nodes over SSH
+  ansible-core openssh-client
   # lint
   shellcheck
   # the man page (tools/help/generate.sh); package.* (cpack runs
