@@ -111,7 +111,7 @@ make_images() {
     "$IMGROOT_TOOL" publish "$STATE/images/$name.img" --to "$STATE/site" --level 3 \
       >>"$STATE/publish.log" 2>&1 || { cat "$STATE/publish.log" >&2; die "imgroot publish of image $name failed"; }
   done
-  say "images: $(tr '\n' ' ' <"$STATE/images.env"); published: $(find "$STATE/site/releases" -mindepth 1 -maxdepth 1 -printf '%f ')"
+  say "images: $(tr '\n' ' ' <"$STATE/images.env"); published: $(find "$STATE/site/releases" -mindepth 1 -maxdepth 1 -name '[!.]*' -printf '%f ')"
 }
 
 # ---------------------------------------------------------------- nodes
