@@ -143,15 +143,16 @@ need_all_on() {
 # ---------------------------------------------------------------- scenarios
 
 scenario_check_mode() {
-  local node
+  local node changed
   need_all_on A
   remember_boot_ids
   play play-check "$(release_url 2)" --check
   expect_eq "ansible-playbook --check: exit status" "$PLAY_RC" 0
   for node in "${NODES[@]}"; do
     expect_eq "$node: the report says it would change" "$(report_field play-check "$node" .changed)" true
-    if (($(recap "$work/play-check.log" "$node" changed) > 0)); then pass "$node: the recap counts changes"; else
-      flunk "$node: the recap says changed=$(recap "$work/play-check.log" "$node" changed)"
+    changed=$(recap "$work/play-check.log" "$node" changed)
+    if ((${changed:-0} > 0)); then pass "$node: the recap counts changes"; else
+      flunk "$node: the recap says changed='$changed'"
     fi
     expect_on "$node" A
     expect_eq "$node: stage events" "$(events "$node" stage | wc -l)" 0
@@ -204,7 +205,7 @@ scenario_rollout() {
 }
 
 scenario_bad_release_halts() {
-  local node json canary=${NODES[0]} verdict
+  local node json canary=${NODES[0]} verdict failed
   need_all_on B
   remember_boot_ids
   # The default waves: a canary of one, then 10 %, then the rest.
@@ -212,8 +213,9 @@ scenario_bad_release_halts() {
   if ((PLAY_RC != 0)); then pass "ansible-playbook with release C fails (exit status $PLAY_RC)"; else
     flunk "ansible-playbook with release C exited 0"
   fi
-  if (($(recap "$work/play-bad.log" "$canary" failed) > 0)); then pass "$canary: the recap counts a failure"; else
-    flunk "$canary: the recap says failed=$(recap "$work/play-bad.log" "$canary" failed)"
+  failed=$(recap "$work/play-bad.log" "$canary" failed)
+  if ((${failed:-0} > 0)); then pass "$canary: the recap counts a failure"; else
+    flunk "$canary: the recap says failed='$failed'"
   fi
 
   # The canary: C staged, booted, red, given up; back on B by itself.
