@@ -36,6 +36,8 @@ packages=(
   ansible-core openssh-client
   # lint
   shellcheck
+  # the Ansible collection (tools/ansible/, ansible.* and fleet.* tests)
+  ansible-core ansible-lint
   # the man page (tools/help/generate.sh); package.* (cpack runs
   # dpkg-shlibdeps, the test reads the page with man)
   help2man dpkg-dev man-db

@@ -15,6 +15,7 @@
 #include "log_event.h"
 #include "progress.h"
 #include "release/fetch.h"
+#include "release/on_node.h"
 #include "release/signing.h"
 #include "stage/stage.h"
 #include "state/boot_trial.h"
@@ -29,7 +30,7 @@ namespace {
 const char* kUsage =
     "stage [--hostpart DIR] [--esp DIR] [--tries N] [--init PATH] [--no-inspect]\n"
     "          [--cancel-revert] [--boots-without-grub] [--hash] [--force] IMAGE\n"
-    "  or:  imgroot stage [options above] [--download-only] [--json]\n"
+    "  or:  imgroot stage [options above] [--download-only] [--dry-run] [--json]\n"
     "                     [--keys DIR] [--insecure] [--allow-downgrade] URL";
 
 const char* kDescription =
@@ -67,6 +68,13 @@ const char* kDescription =
     "and stalls are retried for up to 5 minutes. --download-only stops after the\n"
     "check: a later 'imgroot stage URL' with the same URL stages it without the\n"
     "network. --json prints progress and the result as JSON lines on stdout.\n\n"
+    "A release whose image (by the manifest's SHA-256) is already the current image\n"
+    "(hn-root.img, with nothing staged and no revert pending) or the staged one\n"
+    "(hn-root-new.img) is not staged again: the command says so and exits 0, having\n"
+    "fetched only the manifest and its signature (with --json: \"changed\": false and\n"
+    "the \"reason\", current or staged). --dry-run checks the manifest as a stage\n"
+    "would (signature, downgrade, an image given up before) and says what a stage\n"
+    "would do, writing nothing on the host partition.\n\n"
     "Signatures (docs/signing.md): with public keys in --keys DIR (default\n"
     "/etc/imgroot/keys, the running image's), a release must be signed by one of\n"
     "them (manifest.json.sig beside its manifest), and an IMAGE file is refused;\n"
@@ -220,6 +228,52 @@ class FetchReport {
   std::chrono::steady_clock::time_point last_{};
 };
 
+// What the release is, for the one line or JSON object of a stage that
+// stages nothing.
+nlohmann::ordered_json release_json(const char* event, bool changed, const release::Resolved& r,
+                                    release::OnNode where, const std::string& signed_by) {
+  const auto& m = r.manifest;
+  nlohmann::ordered_json reason = nullptr;
+  if (where != release::OnNode::kAbsent) reason = release::on_node_name(where);
+  return {{"event", event},     {"changed", changed},         {"reason", reason},
+          {"release", m.release()}, {"name", m.name},         {"version", m.version},
+          {"sha256", m.image_sha256}, {"size", m.image_size}, {"manifest", r.manifest_url},
+          {"signed_by", signed_by}, {"offline", r.offline}};
+}
+
+const char* file_of(release::OnNode where) {
+  return where == release::OnNode::kStaged ? host_files::kNew : host_files::kCurrent;
+}
+
+// The release is the current or the staged image already: nothing to do.
+int report_unchanged(bool json, bool dry_run, const release::Resolved& r, release::OnNode where,
+                     const std::string& signed_by) {
+  if (json) {
+    std::cout << release_json(dry_run ? "dry-run" : "unchanged", false, r, where, signed_by).dump()
+              << std::endl;
+    return kExitOk;
+  }
+  std::cout << (dry_run ? "dry run: " : "") << "release " << r.manifest.release() << " is already the "
+            << release::on_node_name(where) << " image (" << file_of(where) << "): nothing to stage\n";
+  return kExitOk;
+}
+
+// --dry-run of a release the node does not have: what a stage would do.
+int report_dry_run(bool json, const release::Resolved& r, const std::string& signed_by) {
+  if (json) {
+    std::cout << release_json("dry-run", true, r, release::OnNode::kAbsent, signed_by).dump()
+              << std::endl;
+    return kExitOk;
+  }
+  const auto& m = r.manifest;
+  std::cout << "dry run: would stage release " << m.release() << " (" << m.filesystem << ", "
+            << format_bytes(m.image_size) << ", signed by " << signed_by << ") as "
+            << host_files::kNew
+            << (r.offline ? ", from the download already checked in the store\n"
+                          : ", fetching what the node does not have\n");
+  return kExitOk;
+}
+
 // imgroot stage URL: assemble the release in the store, then stage it as a
 // local image would be, by a hard link instead of a copy.
 int stage_release(const po::variables_map& vars, stage::StageRequest request, int tries) {
@@ -234,45 +288,57 @@ int stage_release(const po::variables_map& vars, stage::StageRequest request, in
   auto keys = release::read_trusted_keys(keys_dir);
   if (!keys) return report(std::move(keys.error()).context(what));
 
-  release::Fetched fetched;
-  {
-    FetchReport progress(json);
-    release::FetchRequest fetch;
-    fetch.url = url;
-    fetch.cancel = stop_requested;
-    fetch.progress = [&progress](const release::FetchProgress& p) { progress(p); };
-    fetch.accept = [&](const release::Manifest& m, const std::string& text,
-                       const std::optional<std::string>& signature) -> Status {
-      release::TrustInput in;
-      in.release = m.release();
-      in.version = m.version;
-      in.signature = signature;
-      in.manifest = text;
-      in.keys_dir = keys_dir;
-      in.trusted = &*keys;
-      in.running_version = running_version(hostpart.dir.get(), m.name);
-      in.insecure = vars["insecure"].as<bool>();
-      in.allow_downgrade = vars["allow-downgrade"].as<bool>();
-      auto trust = release::decide_trust(in);
-      if (!trust) return std::unexpected(trust.error());
-      request.signed_by = trust->signed_by;
-      if (!trust->warning.empty()) std::cerr << "imgroot: warning: " << trust->warning << "\n";
-      return stage::refuse_given_up(hostpart.dir.get(), m.image_sha256, request.force);
-    };
-    auto result = release::fetch_release(hostpart.dir.get(), fetch);
-    if (!result) {
-      if (*stop_requested)
-        return report(Error::plain(what + ": interrupted; nothing was staged, what was fetched "
-                                          "and checked is kept for the next run"));
-      return report(std::move(result.error()).context(what));
-    }
-    fetched = std::move(*result);
-  }
+  FetchReport progress(json);
+  release::FetchRequest fetch;
+  fetch.url = url;
+  fetch.cancel = stop_requested;
+  fetch.progress = [&progress](const release::FetchProgress& p) { progress(p); };
+  fetch.accept = [&](const release::Manifest& m, const std::string& text,
+                     const std::optional<std::string>& signature) -> Status {
+    release::TrustInput in;
+    in.release = m.release();
+    in.version = m.version;
+    in.signature = signature;
+    in.manifest = text;
+    in.keys_dir = keys_dir;
+    in.trusted = &*keys;
+    in.running_version = running_version(hostpart.dir.get(), m.name);
+    in.insecure = vars["insecure"].as<bool>();
+    in.allow_downgrade = vars["allow-downgrade"].as<bool>();
+    auto trust = release::decide_trust(in);
+    if (!trust) return std::unexpected(trust.error());
+    request.signed_by = trust->signed_by;
+    if (!trust->warning.empty()) std::cerr << "imgroot: warning: " << trust->warning << "\n";
+    return {};
+  };
+  auto interrupted_or = [&](Error e) {
+    if (*stop_requested)
+      return report(Error::plain(what + ": interrupted; nothing was staged, what was fetched "
+                                        "and checked is kept for the next run"));
+    return report(std::move(e).context(what));
+  };
+  // The manifest decides whether there is anything to do: nothing else is
+  // fetched, and nothing written, before it has.
+  auto resolved = release::resolve_release(hostpart.dir.get(), fetch);
+  if (!resolved) return interrupted_or(std::move(resolved.error()));
+  auto where = release::image_on_node(hostpart.dir.get(), resolved->manifest.image_sha256);
+  if (!where) return report(std::move(where.error()).context(what));
+  const bool dry_run = vars["dry-run"].as<bool>();
+  if (*where != release::OnNode::kAbsent)
+    return report_unchanged(json, dry_run, *resolved, *where, request.signed_by);
+  if (auto st = stage::refuse_given_up(hostpart.dir.get(), resolved->manifest.image_sha256, request.force); !st)
+    return report(std::move(st.error()).context(what));
+  if (dry_run) return report_dry_run(json, *resolved, request.signed_by);
+
+  auto result = release::fetch_release(hostpart.dir.get(), fetch, *resolved);
+  progress.clear();
+  if (!result) return interrupted_or(std::move(result.error()));
+  const release::Fetched fetched = std::move(*result);
   const auto& m = fetched.manifest;
   const auto& c = fetched.counts;
   if (vars["download-only"].as<bool>()) {
     if (json)
-      std::cout << nlohmann::ordered_json{{"event", "downloaded"}, {"release", m.release()},
+      std::cout << nlohmann::ordered_json{{"event", "downloaded"}, {"changed", true}, {"release", m.release()},
                                           {"sha256", m.image_sha256}, {"bytes_fetched", c.received},
                                           {"bytes_reused", c.reused + c.resumed}}
                        .dump()
@@ -302,7 +368,9 @@ int stage_release(const po::variables_map& vars, stage::StageRequest request, in
               << hostpart.path << "/" << host_files::kFetchDir << " by hand)\n";
   if (json)
     std::cout << nlohmann::ordered_json{{"event", "staged"},
+                                        {"changed", true},
                                         {"release", m.release()},
+                                        {"name", m.name},
                                         {"version", m.version},
                                         {"filesystem", staged->fs_type},
                                         {"size", m.image_size},
@@ -310,6 +378,7 @@ int stage_release(const po::variables_map& vars, stage::StageRequest request, in
                                         {"bytes_fetched", c.received},
                                         {"bytes_reused", c.reused + c.resumed},
                                         {"offline", fetched.offline},
+                                        {"signed_by", request.signed_by},
                                         {"path", hostpart.path + "/" + host_files::kNew}}
                      .dump()
               << std::endl;
@@ -350,6 +419,8 @@ int run_stage(const std::vector<std::string>& args) {
       "stage an image even when one with the same SHA-256 was given up before")(
       "download-only", po::bool_switch(),
       "URL: fetch and check the release, do not stage it yet")(
+      "dry-run", po::bool_switch(),
+      "URL: check the release and say what a stage would do; write nothing")(
       "json", po::bool_switch(), "URL: progress and result as JSON lines on stdout")(
       "keys", po::value<std::string>()->default_value(trust_paths::kKeysDir)->value_name("DIR"),
       "the public keys (*.pub) a release must be signed by")(
@@ -373,8 +444,9 @@ int run_stage(const std::vector<std::string>& args) {
   request.boots_without_grub = vars["boots-without-grub"].as<bool>();
   request.force = vars["force"].as<bool>();
   if (release::names_release(request.image)) return stage_release(vars, std::move(request), tries);
-  if (vars["download-only"].as<bool>() || vars["json"].as<bool>())
-    return usage_error("stage", "--download-only and --json are for a release URL, not an image file");
+  if (vars["download-only"].as<bool>() || vars["json"].as<bool>() || vars["dry-run"].as<bool>())
+    return usage_error("stage",
+                       "--download-only, --dry-run and --json are for a release URL, not an image file");
   const std::string what = "stage " + imgroot::quoted(request.image);
   if (vars["allow-downgrade"].as<bool>())
     return usage_error("stage", "--allow-downgrade is for a release URL, not an image file");

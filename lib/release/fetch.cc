@@ -412,25 +412,73 @@ Result<Store> open_store(int hostpart) {
   return Store{std::move(*dir), std::move(*lock)};
 }
 
-// A complete download of 'url' from an earlier --download-only, if any.
-Result<std::optional<Fetched>> downloaded_earlier(int store, const std::string& url) {
+// A complete download of 'url' from an earlier --download-only, if any, in
+// the store open as 'store'.
+Result<std::optional<Resolved>> downloaded_earlier(int store, const std::string& url) {
   auto complete = exists_at(store, kComplete);
   if (!complete) return std::unexpected(complete.error());
-  if (!*complete) return std::optional<Fetched>();
+  if (!*complete) return std::optional<Resolved>();
   auto urls = read_file_at(store, kStoreUrls);
-  if (!urls) return std::optional<Fetched>();
+  if (!urls) return std::optional<Resolved>();
   const auto lines = lines_of(*urls);
-  if (lines.size() < 2 || lines[0] != url) return std::optional<Fetched>();
+  if (lines.size() < 2 || lines[0] != url) return std::optional<Resolved>();
   auto text = read_file_at(store, kStoreManifest);
   if (!text) return std::unexpected(text.error());
   auto m = parse_manifest(*text, std::string(host_files::kFetchDir) + "/" + kStoreManifest);
   if (!m) return std::unexpected(m.error());
+  Resolved r;
+  r.manifest = std::move(*m);
+  r.text = std::move(*text);
+  if (auto sig = read_file_at(store, kStoreSignature)) r.signature = std::move(*sig);
+  r.url = url;
+  r.manifest_url = std::string(lines[1]);
+  r.offline = true;
+  return std::optional<Resolved>(std::move(r));
+}
+
+net::FetchPolicy small_policy(const FetchRequest& request, std::uint64_t& received) {
+  net::FetchPolicy policy;
+  policy.give_up_after_s = request.give_up_after_s;
+  policy.cancel = request.cancel;
+  policy.on_bytes = [&received](std::uint64_t n) { received += n; };
+  return policy;
+}
+
+// The channel (when 'url' names one), the manifest and its signature.
+Result<Resolved> resolve_online(const std::string& url, const FetchRequest& request) {
+  Resolved r;
+  r.url = url;
+  const net::FetchPolicy policy = small_policy(request, r.received);
+  auto text = net::get(url, policy);
+  if (!text) return std::unexpected(text.error());
+  r.manifest_url = url;
+  if (looks_like_channel(*text)) {
+    auto path = parse_channel(*text, url);
+    if (!path) return std::unexpected(path.error());
+    r.manifest_url = net::resolve(url, *path);
+    text = net::get(r.manifest_url, policy);
+    if (!text) return std::unexpected(text.error());
+  }
+  auto m = parse_manifest(*text, r.manifest_url);
+  if (!m) return std::unexpected(m.error());
+  r.manifest = std::move(*m);
+  r.text = std::move(*text);
+  // The detached signature beside the manifest; a server without one says 404.
+  if (auto sig = net::get(r.manifest_url + kSignatureSuffix, policy)) {
+    r.signature = std::move(*sig);
+  } else if (sig.error().code != ENOENT) {
+    return std::unexpected(sig.error());
+  }
+  return r;
+}
+
+Fetched from_store(const Resolved& r) {
   Fetched f;
-  f.manifest = *m;
-  f.manifest_url = std::string(lines[1]);
+  f.manifest = r.manifest;
+  f.manifest_url = r.manifest_url;
   f.image = std::string(host_files::kFetchDir) + "/" + kImagePart;
   f.offline = true;
-  return std::optional<Fetched>(std::move(f));
+  return f;
 }
 
 }  // namespace
@@ -449,66 +497,66 @@ bool names_release(const std::string& arg) {
   return false;
 }
 
+Result<Resolved> resolve_release(int hostpart, const FetchRequest& request) {
+  const std::string url = url_of(request.url);
+  std::optional<Resolved> r;
+  Fd store(::openat(hostpart, host_files::kFetchDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (store.valid()) {
+    auto earlier = downloaded_earlier(store.get(), url);
+    if (!earlier) return std::unexpected(earlier.error());
+    r = std::move(*earlier);
+  } else if (errno != ENOENT) {
+    return fail_errno(std::string("open ") + host_files::kFetchDir);
+  }
+  if (!r) {
+    auto online = resolve_online(url, request);
+    if (!online) return std::unexpected(online.error());
+    r = std::move(*online);
+  }
+  if (request.accept)
+    if (auto st = request.accept(r->manifest, r->text, r->signature); !st) return std::unexpected(st.error());
+  return std::move(*r);
+}
+
 Result<Fetched> fetch_release(int hostpart, const FetchRequest& request) {
+  auto resolved = resolve_release(hostpart, request);
+  if (!resolved) return std::unexpected(resolved.error());
+  return fetch_release(hostpart, request, *resolved);
+}
+
+Result<Fetched> fetch_release(int hostpart, const FetchRequest& request, const Resolved& resolved) {
   auto store = open_store(hostpart);
   if (!store) return std::unexpected(store.error());
   const int dir = store->dir.get();
-  const std::string url = url_of(request.url);
-  if (auto earlier = downloaded_earlier(dir, url); !earlier) {
-    return std::unexpected(earlier.error());
-  } else if (*earlier) {
-    if (request.accept) {
-      auto text = read_file_at(dir, kStoreManifest);
-      if (!text) return std::unexpected(text.error());
-      std::optional<std::string> signature;
-      if (auto sig = read_file_at(dir, kStoreSignature)) signature = std::move(*sig);
-      if (auto st = request.accept((*earlier)->manifest, *text, signature); !st)
-        return std::unexpected(st.error());
-    }
-    return std::move(**earlier);
+  if (resolved.offline) {
+    // Still there now that the store is ours? Else it is assembled again.
+    auto earlier = downloaded_earlier(dir, resolved.url);
+    if (!earlier) return std::unexpected(earlier.error());
+    if (*earlier && (*earlier)->text == resolved.text) return from_store(resolved);
   }
-
+  const Manifest& m = resolved.manifest;
+  const std::string& text = resolved.text;
+  const std::string& url = resolved.url;
+  const std::string& manifest_url = resolved.manifest_url;
+  const std::optional<std::string>& signature = resolved.signature;
   FetchProgress counts;
-  net::FetchPolicy policy;
-  policy.give_up_after_s = request.give_up_after_s;
-  policy.cancel = request.cancel;
-  policy.on_bytes = [&counts](std::uint64_t n) { counts.received += n; };
-  auto text = net::get(url, policy);
-  if (!text) return std::unexpected(text.error());
-  std::string manifest_url = url;
-  if (looks_like_channel(*text)) {
-    auto path = parse_channel(*text, url);
-    if (!path) return std::unexpected(path.error());
-    manifest_url = net::resolve(url, *path);
-    text = net::get(manifest_url, policy);
-    if (!text) return std::unexpected(text.error());
-  }
-  auto m = parse_manifest(*text, manifest_url);
-  if (!m) return std::unexpected(m.error());
-  // The detached signature beside the manifest; a server without one says 404.
-  std::optional<std::string> signature;
-  if (auto sig = net::get(manifest_url + kSignatureSuffix, policy)) {
-    signature = std::move(*sig);
-  } else if (sig.error().code != ENOENT) {
-    return std::unexpected(sig.error());
-  }
-  if (request.accept)
-    if (auto st = request.accept(*m, *text, signature); !st) return std::unexpected(st.error());
+  counts.received = resolved.received;
+  const net::FetchPolicy policy = small_policy(request, counts.received);
 
   // The store holds this release (resume), another one (its image.part
   // becomes a seed) or nothing.
   auto stored = read_file_at(dir, kStoreManifest);
-  const bool same = stored && *stored == *text;
+  const bool same = stored && *stored == text;
   std::string index_bytes;
   if (same)
     if (auto kept = read_file_at(dir, kStoreIndex)) index_bytes = std::move(*kept);
-  const std::string index_url = net::resolve(manifest_url, m->index_path);
-  if (!same || index_bytes.size() != m->index_size) {
+  const std::string index_url = net::resolve(manifest_url, m.index_path);
+  if (!same || index_bytes.size() != m.index_size) {
     auto got = net::get(index_url, policy);
     if (!got) return std::unexpected(got.error());
     index_bytes = std::move(*got);
   }
-  auto index = read_index(index_bytes, *m, index_url);
+  auto index = read_index(index_bytes, m, index_url);
   if (!index) return std::unexpected(index.error());
   if (!same) {
     for (const char* name : {kComplete, kStoreManifest, kStoreIndex})
@@ -516,7 +564,7 @@ Result<Fetched> fetch_release(int hostpart, const FetchRequest& request) {
     if (auto part = exists_at(dir, kImagePart); part && *part)
       if (auto st = rename_at(dir, kImagePart, kSeedPart); !st) return std::unexpected(st.error());
     if (auto st = write_file_atomic_at(dir, kStoreIndex, index_bytes); !st) return std::unexpected(st.error());
-    if (auto st = write_file_atomic_at(dir, kStoreManifest, *text); !st) return std::unexpected(st.error());
+    if (auto st = write_file_atomic_at(dir, kStoreManifest, text); !st) return std::unexpected(st.error());
   }
   if (signature) {
     if (auto st = write_file_atomic_at(dir, kStoreSignature, *signature); !st)
@@ -529,10 +577,10 @@ Result<Fetched> fetch_release(int hostpart, const FetchRequest& request) {
 
   auto part = Fd::open_at(dir, kImagePart, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (!part) return std::unexpected(part.error());
-  if (::ftruncate(part->get(), static_cast<off_t>(m->image_size)) < 0)
+  if (::ftruncate(part->get(), static_cast<off_t>(m.image_size)) < 0)
     return fail_errno("size " + std::string(kImagePart));
 
-  Assembly assembly(*m, *index, manifest_url, part->get(), request);
+  Assembly assembly(m, *index, manifest_url, part->get(), request);
   assembly.progress().received = counts.received;
   if (auto st = assembly.resume(); !st) return std::unexpected(st.error());
   if (auto st = assembly.check_space(hostpart); !st) return std::unexpected(st.error());
@@ -554,7 +602,7 @@ Result<Fetched> fetch_release(int hostpart, const FetchRequest& request) {
   if (auto st = write_file_atomic_at(dir, kComplete, ""); !st) return std::unexpected(st.error());
 
   Fetched out;
-  out.manifest = *m;
+  out.manifest = m;
   out.manifest_url = manifest_url;
   out.image = std::string(host_files::kFetchDir) + "/" + kImagePart;
   out.counts = assembly.progress();

@@ -62,9 +62,27 @@ struct Fetched {
   bool offline = false;  // completed from the store without the network
 };
 
-// Assemble and verify the release 'request.url' names in the store of the
+// The release 'request.url' names, as far as deciding on it goes: the
+// manifest, its exact bytes and its signature. Reads the channel, the
+// manifest and the signature (or, without the network, a complete
+// --download-only download of the same URL in the store) and nothing else;
+// writes nothing. Calls request.accept.
+struct Resolved {
+  Manifest manifest;
+  std::string text;                      // the manifest's exact bytes
+  std::optional<std::string> signature;  // nullopt when the server has none
+  std::string url;                       // what was asked for, as a URL
+  std::string manifest_url;
+  std::uint64_t received = 0;            // bytes received for all of it
+  bool offline = false;                  // from a complete download in the store
+};
+Result<Resolved> resolve_release(int hostpart_dir, const FetchRequest& request);
+
+// Assemble and verify the release 'resolved' describes in the store of the
 // host partition open as 'hostpart_dir'. A second call after an
 // interruption keeps what the first one wrote and verified.
+Result<Fetched> fetch_release(int hostpart_dir, const FetchRequest& request, const Resolved& resolved);
+// Both steps.
 Result<Fetched> fetch_release(int hostpart_dir, const FetchRequest& request);
 
 // Forget the store once its image is staged (or to start afresh).
