@@ -67,9 +67,11 @@ recap() {
     '$1 == h { for (i = 2; i <= NF; i++) if (index($i, f) == 1) print substr($i, length(f) + 1) }'
 }
 
-# report_field NAME NODE FILTER: jq FILTER of NODE's entry in report NAME.
+# report_field NAME NODE FILTER: jq FILTER of NODE's entry in report NAME
+# (the role's report: {"release", "check_mode", "hosts": {NODE: {...}},
+# "not_done": [...]}).
 report_field() {
-  jq -r --arg h "$2" ".[\$h] | $3" "$work/$1.json" 2>&1
+  jq -r --arg h "$2" ".hosts[\$h] | $3" "$work/$1.json" 2>&1
 }
 
 # ---------------------------------------------------------------- nodes
@@ -150,6 +152,7 @@ scenario_check_mode() {
   expect_eq "ansible-playbook --check: exit status" "$PLAY_RC" 0
   for node in "${NODES[@]}"; do
     expect_eq "$node: the report says it would change" "$(report_field play-check "$node" .changed)" true
+    expect_eq "$node: the report's verdict in check mode" "$(report_field play-check "$node" .verdict)" would-stage
     changed=$(recap "$work/play-check.log" "$node" changed)
     if ((${changed:-0} > 0)); then pass "$node: the recap counts changes"; else
       flunk "$node: the recap says changed='$changed'"
@@ -176,6 +179,7 @@ scenario_rollout() {
     expect_eq "$node: the report's release" "$(report_field play-rollout "$node" .release)" hn-root-2
     expect_eq "$node: the report's verdict" "$(report_field play-rollout "$node" .verdict)" good
     expect_eq "$node: the report says it changed" "$(report_field play-rollout "$node" .changed)" true
+    expect_eq "$node: the report says it rebooted" "$(report_field play-rollout "$node" .rebooted)" true
   done
   # The waves: the canary (the inventory's first) gave its green verdict on
   # B before either of the others staged anything.
@@ -196,6 +200,8 @@ scenario_rollout() {
   for node in "${NODES[@]}"; do
     expect_eq "$node: the recap's changed, again" "$(recap "$work/play-again.log" "$node" changed)" 0
     expect_eq "$node: the report says it did not change" "$(report_field play-again "$node" .changed)" false
+    expect_eq "$node: the report says it did not reboot" "$(report_field play-again "$node" .rebooted)" false
+    expect_eq "$node: the report's verdict, again" "$(report_field play-again "$node" .verdict)" good
     expect_eq "$node: the report's release, again" "$(report_field play-again "$node" .release)" hn-root-2
     expect_on "$node" B
     expect_eq "$node: stage events" "$(events "$node" stage | wc -l)" 1
@@ -218,6 +224,9 @@ scenario_bad_release_halts() {
     flunk "$canary: the recap says failed='$failed'"
   fi
 
+  expect_eq "the report: the canary's verdict" "$(report_field play-bad "$canary" .verdict)" rolled-back
+  expect_json "the report: the nodes not done" "$(cat "$work/play-bad.json" 2>&1)" '.not_done | join(" ")' \
+    "${NODES[*]:1}"
   # The canary: C staged, booted, red, given up; back on B by itself.
   expect_on "$canary" B
   expect_rebooted "$canary" yes
