@@ -60,12 +60,13 @@ node_port() { cat "$STATE/$1/ssh_port"; }
 # ssh_options: what every SSH connection to a node uses: the test's key,
 # its own known_hosts, no agent, no prompts; one connection a node shared
 # by the calls of the next 30 s (a handshake costs a TCG guest about a
-# second), given up when the node stops answering (a reboot).
+# second), given up when the node stops answering (a reboot). The socket
+# is in /tmp: a path in the build tree can be too long for one.
 ssh_options() {
   printf '%s\n' -i "$STATE/id_ed25519" -o IdentitiesOnly=yes -o IdentityAgent=none \
     -o UserKnownHostsFile="$STATE/known_hosts" -o StrictHostKeyChecking=no \
     -o BatchMode=yes -o ConnectTimeout=10 -o LogLevel=ERROR \
-    -o ControlMaster=auto -o ControlPath="$STATE/ssh-cp/test-%C" -o ControlPersist=30s \
+    -o ControlMaster=auto -o ControlPath="/tmp/imgroot-fleet-%C" -o ControlPersist=30s \
     -o ServerAliveInterval=5 -o ServerAliveCountMax=3
 }
 
