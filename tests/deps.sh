@@ -32,6 +32,8 @@ packages=(
   # debian.*: the Debian root they boot, and reading imgroot status --json;
   # distro.stage_url's guestfwd runs socat to reach the test's nginx
   debootstrap jq socat
+  # fleet.*: ssh and ssh-keygen, to reach the QEMU nodes
+  openssh-client
   # lint
   shellcheck
   # the Ansible collection (tools/ansible/, ansible.* and fleet.* tests)
