@@ -26,9 +26,8 @@ DEBIAN_PACKAGES=(
   # what the imgroot package depends on (tests/package/build-deb.sh), so
   # that installing it in the image needs nothing from the network
   libboost-program-options1.74.0 libblkid1 libmount1 libparted2 libssl3 libcurl4
-  # what Ansible needs on a managed node (fleet.*): sshd and python3, and
-  # D-Bus, which `shutdown -r` (ansible.builtin.reboot) needs to reach logind
-  openssh-server python3 dbus
+  # what Ansible needs on a managed node (fleet.*): sshd and python3
+  openssh-server python3
 )
 
 # The cached root for the settings above: $IMGROOT_CACHE/debian/<key>, the key
