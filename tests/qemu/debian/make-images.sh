@@ -67,9 +67,10 @@ install_imgroot() {
   rm -f "$root/tmp/$name" "$root.install.log"
   [[ -L $root/etc/systemd/system/multi-user.target.wants/$unit ]] ||
     die "the package's postinst did not enable $unit"
-  # The test image runs no sshd: the built-in TCP check (port 22) is off;
-  # the other built-in checks stay on (docs/assessment.md).
-  printf '# distro.* test image: no sshd\ntcp_check=no\n' >"$root/etc/imgroot/assess.conf"
+  # The distro.* boots have no network and their verdict is not about sshd:
+  # the built-in TCP check (port 22) is off; the other built-in checks stay
+  # on (docs/assessment.md). The fleet's images turn it on again.
+  printf '# distro.* test image: its verdict is not about sshd\ntcp_check=no\n' >"$root/etc/imgroot/assess.conf"
 }
 
 # install_release_key ROOT: the node trusts the key releases are signed with,
