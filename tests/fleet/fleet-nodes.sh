@@ -12,7 +12,8 @@
 #     10.0.2.15/24, assess.conf keeps the built-in TCP check (sshd, port 22)
 #     and waits 5 s before a red verdict's reboot. A from distro A, B from
 #     distro B, C is B with a required check that always fails;
-#   - A, B and C published in that order (releases hn-root-1, -2, -3) into
+#   - A, B and C published in that order (releases hn-root-1, -2, -3),
+#     signed with the key the nodes' images trust (make-images.sh), into
 #     site/, served by tests/fetch/nginx.sh on 127.0.0.1;
 #   - three disks provisioned with A (`imgroot provision`), each booted
 #     through OVMF and GRUB in a QEMU of its own, in parallel, daemonized,
@@ -108,8 +109,9 @@ make_images() {
   mkdir -p "$STATE/site"
   for name in A B C; do
     # zstd level 3: the nodes, not the compression, are what is tested.
+    # Signed with the key the distro images, and so the nodes, trust.
     "$IMGROOT_TOOL" publish "$STATE/images/$name.img" --to "$STATE/site" --level 3 \
-      >>"$STATE/publish.log" 2>&1 || { cat "$STATE/publish.log" >&2; die "imgroot publish of image $name failed"; }
+      --key "$IMGROOT_DEBIAN_SHARED/release.key" >>"$STATE/publish.log" 2>&1 || { cat "$STATE/publish.log" >&2; die "imgroot publish of image $name failed"; }
   done
   say "images: $(tr '\n' ' ' <"$STATE/images.env"); published: $(find "$STATE/site/releases" -mindepth 1 -maxdepth 1 -name '[!.]*' -printf '%f ')"
 }
