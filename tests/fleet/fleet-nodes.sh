@@ -16,7 +16,7 @@
 #     signed with the key the nodes' images trust (make-images.sh), into
 #     site/, served by tests/fetch/nginx.sh on 127.0.0.1;
 #   - three disks provisioned with A (`imgroot provision`), each booted
-#     through OVMF and GRUB in a QEMU of its own, in parallel, daemonized,
+#     through OVMF and GRUB in a QEMU of its own, in parallel, in the background,
 #     with a user-mode network (restrict=on) that forwards 127.0.0.1:PORT to
 #     the guest's port 22 and the guest's 10.0.2.100:80 to nginx (a socat a
 #     connection): no traffic leaves 127.0.0.1;
@@ -140,33 +140,52 @@ provision() {
   ovmf_vars "$dir/vars.fd"
 }
 
-# start_node NODE: NODE's QEMU, daemonized (it survives this script and
-# ctest's wait for its output), on a free port; a reboot restarts the guest.
+# start_node NODE: NODE's QEMU on a free port, in a session of its own that
+# outlives this script (all its output in files, so ctest does not wait for
+# it). A reboot is a new QEMU on the same disk, firmware variables and port,
+# as the distro.* boots do: QEMU runs with -no-reboot, and the loop around it
+# starts it again unless the guest powered off. (A guest reset inside one
+# QEMU, OVMF under TCG, once hung in the firmware with nothing on the serial
+# console; a fresh QEMU never has.) qemu.pid is the loop's session.
 start_node() {
   local dir=$STATE/$1 port accel nginx_port
   nginx_port=$(cat "$STATE/nginx/port")
   read -ra accel <<<"$(qemu_accel_args)"
   for _ in 1 2 3; do
     port=$(free_port)
-    rm -f "$dir/qemu.pid"
+    rm -f "$dir/qemu.pid" "$dir/qemu.exit"
     : >"$dir/console.log"
-    if qemu-system-x86_64 "${accel[@]}" -m "$VM_MEMORY" -smp 1 -machine q35 \
+    # shellcheck disable=SC2016 # expanded by the loop's own shell
+    setsid bash -c '
+      dir=$1; shift
+      while :; do
+        boot_start=$(stat -c %s "$dir/console.log")
+        "$@" </dev/null >"$dir/qemu.log" 2>&1
+        rc=$?
+        echo "$rc" >"$dir/qemu.exit"
+        ((rc == 0)) && tail -c "+$((boot_start + 1))" "$dir/console.log" | grep -aq "reboot: Restarting system" || break
+      done' fleet-node "$dir" \
+      qemu-system-x86_64 "${accel[@]}" -m "$VM_MEMORY" -smp 1 -machine q35 -no-reboot \
       -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
       -drive "if=pflash,format=raw,unit=1,file=$dir/vars.fd" \
       -drive "file=$dir/disk.img,format=raw,if=virtio" \
       -nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$port-:22,guestfwd=tcp:$GUEST_HOST:80-cmd:socat - TCP:127.0.0.1:$nginx_port" \
-      -display none -monitor none -serial "file:$dir/console.log" \
-      -daemonize -pidfile "$dir/qemu.pid" </dev/null >"$dir/qemu.log" 2>&1; then
+      -chardev "file,id=console,path=$dir/console.log,append=on" -serial chardev:console \
+      -display none -monitor none </dev/null >/dev/null 2>&1 &
+    echo $! >"$dir/qemu.pid"
+    sleep 2
+    if ! grep -q 'Could not set up host forwarding' "$dir/qemu.log" 2>/dev/null; then
+      if ! qemu_running "$1"; then cat "$dir/qemu.log" >&2; die "QEMU of $1 did not start"; fi
       echo "$port" >"$dir/ssh_port"
-      say "$1: QEMU $(cat "$dir/qemu.pid"), SSH on 127.0.0.1:$port"
+      say "$1: QEMU session $(cat "$dir/qemu.pid"), SSH on 127.0.0.1:$port"
       return
     fi
-    grep -q 'Could not set up host forwarding' "$dir/qemu.log" || { cat "$dir/qemu.log" >&2; die "QEMU of $1 did not start"; }
+    wait "$(cat "$dir/qemu.pid")" 2>/dev/null || true
   done
   die "QEMU of $1: every port tried was taken"
 }
 
-# qemu_running NODE: true while NODE's QEMU runs.
+# qemu_running NODE: true while NODE's QEMU (its loop) runs.
 qemu_running() {
   local pid
   pid=$(cat "$STATE/$1/qemu.pid" 2>/dev/null) || return 1
@@ -198,7 +217,7 @@ stop_node() {
     sleep 1
   done
   say "$node: still running 90 s after systemctl poweroff; killed"
-  kill "$(cat "$STATE/$node/qemu.pid")" 2>/dev/null || true
+  kill -- "-$(cat "$STATE/$node/qemu.pid")" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------- Ansible
