@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "boot/cmdline.h"
+#include "boot_record.h"
 #include "base/layout.h"
 #include "boot/host_identity.h"
 #include "boot/overlay_layer.h"
@@ -76,15 +77,23 @@ Status init_found(const char* target, const std::string& init) {
   return image::check_bootable(root->get(), init, image::Needs::kInit);
 }
 
+// Log what the init did or found about the images, and keep it for this
+// boot's record in the event log.
+void report(BootRecord& record, const std::vector<LogLine>& lines) {
+  log_all(lines);
+  record.add(lines);
+}
+
 // Mount image 'name' at 'target' and find its init there. When it cannot be
 // booted, say why, and keep its loop device attached (unmounted) in 'kept'
 // until the switch: see mount_bootable_image.
 Result<ImageRoot> mount_usable(int hostpart, const char* name, const BootConfig& config,
-                               const char* target, std::vector<LoopDevice>& kept) {
+                               const char* target, std::vector<LoopDevice>& kept,
+                               BootRecord& record) {
   auto root = mount_image({hostpart, kHostpartMount, name}, config, target, kScratch);
   Status usable = root ? init_found(target, config.init) : std::unexpected(root.error());
   if (usable) return root;
-  error("cannot boot " + std::string(name) + ": " + usable.error().message);
+  report(record, {{Level::kError, "cannot boot " + std::string(name) + ": " + usable.error().message}});
   if (root) kept.push_back(std::move(root->loop));
   return std::unexpected(usable.error());
 }  // an image given up is unmounted here
@@ -93,22 +102,25 @@ Result<ImageRoot> mount_usable(int hostpart, const char* name, const BootConfig&
 // found: the upgrade's first rename makes room for it by letting the old
 // image go, which must not happen for an image that cannot boot. The
 // trial's loop device is kept too, so that the root gets another one.
-bool staged_image_mounts(int hostpart, const BootConfig& config, std::vector<LoopDevice>& kept) {
+bool staged_image_mounts(int hostpart, const BootConfig& config, std::vector<LoopDevice>& kept,
+                         BootRecord& record) {
   BootConfig trial = config;
   trial.read_only = config.read_only || config.overlay != Overlay::kNone;
   trial.overlay = Overlay::kNone;
   (void)::mkdir(kTrialRoot, 0755);  // EEXIST; the mount says otherwise
-  auto root = mount_usable(hostpart, host_files::kNew, trial, kTrialRoot, kept);
+  auto root = mount_usable(hostpart, host_files::kNew, trial, kTrialRoot, kept, record);
   if (!root) return false;
   kept.push_back(std::move(root->loop));
   return true;
 }  // the trial mount goes here
 
 // What rotation asks before it counts an image file (rotation::ImageCheck).
-rotation::ImageCheck image_check(const BootConfig& config, std::vector<LoopDevice>& kept) {
-  return [&config, &kept](int dir, const char* name) {
+rotation::ImageCheck image_check(const BootConfig& config, std::vector<LoopDevice>& kept,
+                                 BootRecord& record) {
+  return [&config, &kept, &record](int dir, const char* name) {
     if (!image::may_hold_image(dir, name)) return false;
-    return std::strcmp(name, host_files::kNew) != 0 || staged_image_mounts(dir, config, kept);
+    return std::strcmp(name, host_files::kNew) != 0 ||
+           staged_image_mounts(dir, config, kept, record);
   };
 }
 
@@ -119,14 +131,16 @@ rotation::ImageCheck image_check(const BootConfig& config, std::vector<LoopDevic
 // systemd, which binds a mount unit to its device, cannot mistake the late
 // detach of the old one for the loss of the new root.
 Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
-                                       const char* target, std::vector<LoopDevice>& given_up) {
-  for (int fallen_back = 0;; ++fallen_back) {
-    auto root = mount_usable(hostpart, host_files::kCurrent, config, target, given_up);
+                                       const char* target, std::vector<LoopDevice>& given_up,
+                                       BootRecord& record) {
+  for (;; ++record.fell_back) {
+    auto root = mount_usable(hostpart, host_files::kCurrent, config, target, given_up, record);
     if (root) return root;
-    if (!may_fall_back(fallen_back)) return fail("no image on the host partition can be mounted");
-    auto fallen = rotation::fall_back(hostpart, nullptr, image_check(config, given_up));
+    if (!may_fall_back(record.fell_back))
+      return fail("no image on the host partition can be mounted");
+    auto fallen = rotation::fall_back(hostpart, nullptr, image_check(config, given_up, record));
     if (!fallen) return std::unexpected(std::move(fallen.error()).context("fall back"));
-    log_all(fall_back_log(*fallen));
+    report(record, fall_back_log(*fallen));
     if (auto st = checkpoint_filesystem(hostpart); !st) warn(st.error().message);
     if (auto why = kernel_left_behind(config.image)) reboot_once_for_kernel(hostpart, *why);
   }
@@ -176,9 +190,17 @@ Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir
   if (!hostpart) return std::unexpected(hostpart.error());
 
   std::vector<LoopDevice> given_up;  // loop devices kept until the switch
-  auto outcome = rotation::rotate_at_boot(hostpart->get(), config, image_check(config, given_up));
-  if (!outcome) return std::unexpected(outcome.error());
-  log_all(rotation_log(*outcome));
+  BootRecord record = BootRecord::from(config);
+  auto outcome =
+      rotation::rotate_at_boot(hostpart->get(), config, image_check(config, given_up, record));
+  if (!outcome) {
+    record.error = outcome.error().message;
+    write_boot_record(hostpart->get(), record);
+    return std::unexpected(outcome.error());
+  }
+  record.rotation = rotation::action_name(outcome->action);
+  record.chosen = outcome->chosen;
+  report(record, rotation_log(*outcome));
   // GRUB reads the disk without replaying the journal: make the renames
   // visible to it before anything else can go wrong. (Without renames there
   // is nothing GRUB needs, and a checkpoint costs a journal commit.)
@@ -189,7 +211,16 @@ Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir
 
   // Before a layer is mounted: the layers of images that are gone move aside.
   overlay_layer::prune(hostpart->get(), warn);
-  auto root = mount_bootable_image(hostpart->get(), config, root_dir, given_up);
+  auto root = mount_bootable_image(hostpart->get(), config, root_dir, given_up, record);
+  if (root) {
+    record.image = host_files::kCurrent;
+    record.fs = root->fs_type;
+  } else {
+    record.error = root.error().message;
+  }
+  // Now, while the host partition is ours and read-write: once switched,
+  // it is the running system's.
+  write_boot_record(hostpart->get(), record);
   if (!root) return std::unexpected(root.error());
   info("mounted " + std::string(host_files::kCurrent) + " (" + root->fs_type + ") from " +
        root->loop.path());

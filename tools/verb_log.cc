@@ -15,8 +15,9 @@ int run_log(const std::vector<std::string>& args) {
   add_hostpart_option(options);
   auto parsed = parse("log", args, options, {}, "log [--hostpart DIR] [--json] [-n N]",
                       "Print the event log kept in imgroot/events.jsonl on the host partition:\n"
-                      "boots, images given up, stages, reverts, verdicts and marks, oldest first,\n"
-                      "one line an event, time first. A line a power cut left torn is skipped.");
+                      "what the init did at each boot, boots, images given up, stages, reverts,\n"
+                      "verdicts and marks, oldest first, one line an event, time first. A line\n"
+                      "a power cut left torn is skipped.");
   if (parsed.exit_now) return *parsed.exit_now;
   const auto& vars = parsed.vars;
   if (vars.count("lines") && vars["lines"].as<int>() < 0)

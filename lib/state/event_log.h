@@ -3,7 +3,9 @@
 // events.jsonl.1 when the next line would take it past its cap, so the two
 // hold the latest events in at most twice the cap.
 //
-// Events: "boot" (the record of each boot), "stage", "revert", "mark"
+// Events: "init" (imgroot-init's record of each boot, written before it
+// switches root by init/boot_record.h, without this file), "boot" (the
+// running system's record of each boot), "stage", "revert", "mark"
 // (mark-good/mark-bad), "verdict" (the assessment's, with the failed
 // checks). Each has "time" (RFC 3339 UTC) and "event"; the rest are fields.
 #pragma once

@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include <ctime>
-
 #include "base/layout.h"
 #include "base/names.h"
 #include "state/known_bad.h"
@@ -89,16 +87,5 @@ ImageRecord record_for(const struct stat& st) {
   r.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   return r;
 }
-
-std::string format_rfc3339(std::int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm {};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string now_rfc3339() { return format_rfc3339(static_cast<std::int64_t>(std::time(nullptr))); }
 
 }  // namespace imgroot::state

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/rfc3339.h"
 
 namespace imgroot::state {
 
@@ -84,9 +85,9 @@ Status save_state(int hostpart_dir, StateFile state,
 // A record for a file as it is now (inode, size, mtime).
 ImageRecord record_for(const struct stat& st);
 
-// The current time as RFC 3339 UTC ("2026-11-21T20:38:21Z").
-std::string now_rfc3339();
-std::string format_rfc3339(std::int64_t seconds);
+// RFC 3339 UTC ("2026-11-21T20:38:21Z"), now or of a time (base/rfc3339.h).
+using imgroot::format_rfc3339;
+using imgroot::now_rfc3339;
 
 // The JSON text of a state and back; the adapter around nlohmann::json.
 std::string state_to_json(const StateFile& state);

@@ -210,6 +210,31 @@ static Status write_all(int fd, const std::string& content, const std::string& n
 
 namespace {
 
+// Whether the file open as 'fd' (readable, 'size' bytes) ends in the middle of a line.
+bool ends_torn(int fd, off_t size) {
+  if (size == 0) return false;
+  char last = '\n';
+  return ::pread(fd, &last, 1, size - 1) == 1 && last != '\n';
+}
+
+}  // namespace
+
+Status append_line_at(int dir, const std::string& name, const std::string& line) {
+  auto before = stat_at(dir, name);
+  if (!before) return std::unexpected(before.error());
+  auto file = Fd::open_at(dir, name, O_RDWR | O_APPEND | O_CREAT, 0644);
+  if (!file) return std::unexpected(file.error());
+  struct stat now {};
+  if (::fstat(file->get(), &now) < 0) return fail_errno("stat " + quoted(name));
+  const std::string data = (ends_torn(file->get(), now.st_size) ? "\n" : "") + line + "\n";
+  if (auto w = write_all(file->get(), data, name); !w) return w;
+  if (auto s = fsync_fd(file->get(), quoted(name)); !s) return s;
+  if (!*before) return fsync_fd(dir, "directory of " + quoted(name));
+  return {};
+}
+
+namespace {
+
 // Eight random hex digits. getrandom without blocking: early in the boot the
 // pool may not be ready, and a guessable name is then still safe to create
 // with O_EXCL (the caller tries again on EEXIST).

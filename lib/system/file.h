@@ -58,6 +58,13 @@ bool remove_contents(int dir);
 // already gone is success.
 Status remove_tree_at(int dir, const std::string& name);
 
+// Append 'line' and a newline to the file 'name' in 'dir' (created 0644 when
+// missing) in one write, then fsync the file, and the directory when the
+// file was created. A last line a power cut left torn is ended first, so
+// 'line' is a line of its own (a reader skips the torn one). The caller
+// makes sure no one else appends at the same time.
+Status append_line_at(int dir, const std::string& name, const std::string& line);
+
 // Write 'content' to dir/name so that a crash leaves either the old file or
 // the new one: temp file, write, fsync, renameat, fsync(dir).
 Status write_file_atomic_at(int dir, const std::string& name, const std::string& content,

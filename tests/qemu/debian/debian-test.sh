@@ -39,7 +39,9 @@
 #                   fails, its verdict is red and it reboots by itself
 #                   (driver action 'stay'); A again: imgroot status, the
 #                   banner and imgroot log --json say B was marked bad and
-#                   why; staging B again is refused (--force named).
+#                   why, imgroot-init's events that it upgraded to B and,
+#                   asked by GRUB, reverted to A; staging B again is
+#                   refused (--force named).
 #                   Leaves its logs for:
 #   wanted_and_retry  A's first boot there: the wanted failure is reported,
 #                   the required check passed on try 2, A is marked good
@@ -550,13 +552,42 @@ boot_a_then_b() {
 # second try: distro.wanted_and_retry) stages B and reboots; B's required
 # check fails, it reboots by itself; A explains, and refuses B again.
 scenario_heal_required() {
-  local disk=$work/disk.img json text
+  local disk=$work/disk.img json text events id init
   boot_a_then_b "$disk" restage "wanted-A=echo 'the wanted test check fails'; exit 3" \
     "required-A=$CHECK_PASSES_SECOND_TRY" "required-B=echo 'the required test check fails'; exit 1"
   ((${#failures[@]} == 0)) || finish
 
   boot A2 "$disk"
   expect_given_up_b "required/50-imgroot-test (exit 1, 2 tries)"
+  # imgroot-init's own record of each boot, written before it switched root
+  # and before the running system's boot event of the same boot id.
+  events=$(events log-json)
+  expect_json "A again: log: one init event for each of the three boots" "$events" \
+    '[.[] | select(.event == "init")] | length' 3
+  id=$(jq -r "[.[] | select(.event == \"boot\" and .sha256 == \"$B_SHA256\")][0].boot_id" <<<"$events")
+  init="[.[] | select(.event == \"init\" and .boot_id == \"$id\")][0]"
+  expect_json "A again: log: the init upgraded to B" "$events" "$init.rotation" upgrade
+  expect_json "A again: log: the init upgraded to B" "$events" "$init.chosen" hn-root-new.img
+  expect_json "A again: log: GRUB loaded B's kernel" "$events" "$init.loaded" hn-root-new.img
+  expect_json "A again: log: the init upgraded to B" "$events" "$init.steps[-1]" \
+    "rotation: hn-root-new.img -> hn-root.img"
+  expect_json "A again: log: the init mounted B" "$events" "$init.image + \" \" + $init.fs" "hn-root.img ext4"
+  expect_json "A again: log: B's init event came before its boot event" "$events" \
+    "[.[] | select(.boot_id == \"$id\") | .event] | index(\"init\") < index(\"boot\")" true
+  # The boot back to A: GRUB asked for the revert, the init did it.
+  init='([.[] | select(.event == "init")] | last)'
+  expect_json "A again: log: the init's last event is this boot's" "$events" \
+    "$init.boot_id == ([.[] | select(.event == \"boot\")] | last).boot_id" true
+  expect_json "A again: log: this boot is image A" "$events" \
+    '([.[] | select(.event == "boot")] | last).sha256' "$A_SHA256"
+  expect_json "A again: log: GRUB asked the init to revert" "$events" "$init.asked | join(\" \")" revert
+  expect_json "A again: log: GRUB loaded A's kernel from the old image" "$events" "$init.loaded" hn-root-old.img
+  expect_json "A again: log: the init reverted to A" "$events" "$init.rotation" revert
+  expect_json "A again: log: the init reverted to A" "$events" "$init.chosen" hn-root-old.img
+  expect_json "A again: log: the init reverted to A" "$events" "$init.steps | join(\"; \")" \
+    "rotation: link hn-root.img as .hn-root-link.tmp; rotation: .hn-root-link.tmp -> hn-root-broken.img; rotation: hn-root-old.img -> hn-root.img"
+  expect_json "A again: log: the init mounted A, with no fall-back or warning" "$events" \
+    "[$init.image, $init.fell_back, $init.warnings, $init.error] | tostring" '["hn-root.img",null,null,null]'
   expect_eq "A again: imgroot stage of B again fails" "$(report_value "$log" restage | cut -d' ' -f2)" 1
   text=$(report_blob "$log" restage-output) || fail "no readable 'restage-output' in $log"
   expect_contains "A again: imgroot stage of B again" "$text" "was staged before from /hostpart/data/B.img"
