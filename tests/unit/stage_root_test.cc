@@ -159,7 +159,7 @@ bool copy_started(const HostFs& host, pid_t pid) {
 
 }  // namespace
 
-TEST_CASE("staging a good image leaves nothing mounted or attached", "[root][stage]") {
+TEST_CASE("staging a good image leaves nothing mounted or attached", "[root][stage][machine]") {
   if (!can_loop_mount_privately()) return;
   HostFs host("64M");
   TempDir src;
@@ -174,7 +174,7 @@ TEST_CASE("staging a good image leaves nothing mounted or attached", "[root][sta
 }
 
 TEST_CASE("stage refuses an image of a filesystem type imgroot does not boot, before mounting it",
-          "[root][stage]") {
+          "[root][stage][machine]") {
   if (!can_loop_mount_privately()) return;
   HostFs host("64M");
   TempDir src;
@@ -202,7 +202,7 @@ TEST_CASE("ext2 and ext3 images are inspected and staged", "[root][stage]") {
   }
 }
 
-TEST_CASE("an image without /sbin/init is refused with its message", "[root][stage]") {
+TEST_CASE("an image without /sbin/init is refused with its message", "[root][stage][machine]") {
   if (!can_loop_mount_privately()) return;
   HostFs host("64M");
   TempDir src;
