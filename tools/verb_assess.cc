@@ -278,7 +278,12 @@ int conclude(const Context& c, const assess::Verdict& v, const Running& r) {
                   {"failed", v.failed},
                   {"wanted_failed", v.wanted_failed}}};
   if (!r.sha256.empty()) e.fields.emplace_back("sha256", r.sha256);
-  if (!v.green) e.fields.emplace_back("action", plan.why);
+  if (!v.green) {
+    e.fields.emplace_back("action", plan.why);
+    // Machine-readable for whoever watches the node (the rollout role): a red
+    // image that is still running either goes away at the reboot below or stays.
+    e.fields.emplace_back("reboot", plan.reboot);
+  }
   log_event(c.hostpart, std::move(e));
 
   if (v.green) run_scripts(c.path(assess_paths::kGreenDir), "green.d", c);

@@ -44,7 +44,7 @@ go_back() {
   mv "$hp/hn-root-old.img" "$hp/hn-root.img"
   rm "$hp/system-revert"
 }
-# imgroot assess with one required check that exits $1.
+# imgroot assess with one required check that exits $1 (ARG...: more options).
 assess() {
   local root=$tmp/assess
   rm -rf "$root"
@@ -53,7 +53,7 @@ assess() {
     >"$root/etc/imgroot/assess.conf"
   printf '#!/bin/sh\nexit %s\n' "$1" >"$root/etc/imgroot/check.d/required/50-app"
   chmod +x "$root/etc/imgroot/check.d/required/50-app"
-  "$imgroot" assess --root "$root" --hostpart "$hp" --reboot-command true >/dev/null 2>&1 || true
+  "$imgroot" assess --root "$root" --hostpart "$hp" --reboot-command true "${@:2}" >/dev/null 2>&1 || true
 }
 record() {
   local name=$1
@@ -85,3 +85,14 @@ go_back
 assess 0
 record status-rolled-back.json "$imgroot" status --json --hostpart "$hp"
 record log-rolled-back.jsonl "$imgroot" log --json --hostpart "$hp"
+# On trial this time (the trial lives in the EFI-BOOT partition's grubenv):
+# the release fails its verdict, and the node is about to reboot into the
+# image before it.
+esp=$tmp/esp
+mkdir -p "$esp/grub"
+"$imgroot" stage --no-inspect --force --tries 2 --esp "$esp" --keys "$keys" --hostpart "$hp" \
+  "$(url 3)" >/dev/null 2>&1
+boot
+assess 1 --esp "$esp"
+record status-bad-trial.json "$imgroot" status --json --hostpart "$hp" --esp "$esp"
+record log-bad-trial.jsonl "$imgroot" log --json --hostpart "$hp"

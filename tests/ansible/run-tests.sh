@@ -101,6 +101,14 @@ test_modules() {
   node staged status-staged.json log-good.jsonl
   node bad status-bad.json log-rolled-back.jsonl
   node rolled-back status-rolled-back.json log-rolled-back.jsonl
+  # Bad on trial: going back (the verdict says reboot), still concluding (no
+  # verdict logged yet), staying up (the verdict says no reboot).
+  node bad-trial status-bad-trial.json log-bad-trial.jsonl
+  node bad-trial-concluding status-bad-trial.json log-bad-trial.jsonl
+  sed -i '$d' "$n/bad-trial-concluding/log.out"
+  node bad-trial-staying status-bad-trial.json log-bad-trial.jsonl
+  jq -c 'if .event == "verdict" and .result == "red" then .reboot = false else . end' \
+    "$f/log-bad-trial.jsonl" >"$n/bad-trial-staying/log.out"
   node stage-new status-good.json log-good.jsonl
   cp "$f/stage-staged.jsonl" "$n/stage-new/stage.out"
   node stage-staged status-staged.json log-good.jsonl

@@ -216,4 +216,9 @@ TEST_CASE("assess marks bad on a failed required check and stays up when not on 
         std::string::npos);
   auto status = run_imgroot("status --hostpart " + host.path());
   CHECK(status.output.find("assessment: hn-root.img is bad") != std::string::npos);
+  // The log says the node stays up, in words and for programs.
+  auto log = run_imgroot("log --json -n 1 --hostpart " + host.path());
+  CHECK(log.output.find("\"action\":\"the running image is not on trial: staying up") !=
+        std::string::npos);
+  CHECK(log.output.find("\"reboot\":false") != std::string::npos);
 }

@@ -137,8 +137,10 @@ verdict:
   sample: good
 settled:
   description:
-    - The verdict is final - V(good), V(rolled-back), or V(bad) when the node will not go back by itself
-      (a V(bad) image whose trial is V(reverting) reboots to the old image - not settled yet).
+    - The verdict is final - V(good), V(rolled-back), or V(bad) when the node will not go back by itself.
+    - A V(bad) image on trial is not settled while the node is going back - its C(verdict) event
+      not logged yet (the assessment is still concluding) or saying C(reboot=true) - or GRUB is
+      reverting; the node's next look is V(rolled-back).
   returned: when expect_sha256 or expect_release is given
   type: bool
 '''
@@ -199,6 +201,26 @@ def node_facts(status, events):
     )
 
 
+def going_back(facts):
+    """Whether a node running an image it marked bad is about to leave it.
+
+    On trial, a red verdict uses up the tries (the next boot gives the image
+    up) and then reboots, unless the node's verdict event says it stays up
+    (the image before it is bad too). The image is marked bad before that
+    event is logged: until it is, the node has not finished deciding.
+    """
+    phase = (facts['trial'] or {}).get('phase')
+    if phase == 'reverting':
+        return True
+    if phase != 'counting':
+        return False
+    verdict = facts['last_verdict'] or {}
+    running = (facts['image'] or {}).get('sha256')
+    this_boot = verdict.get('result') == 'red' and (
+        not running or not verdict.get('sha256') or verdict['sha256'] == running)
+    return not this_boot or verdict.get('reboot') is not False
+
+
 def judge(facts, sha256, release):
     """(verdict, settled) of a rollout to the image with this SHA-256 or release."""
     def is_it(entry):
@@ -212,8 +234,7 @@ def judge(facts, sha256, release):
         if facts['assessment'] == 'good':
             return 'good', True
         if facts['assessment'] == 'bad':
-            going_back = (facts['trial'] or {}).get('phase') == 'reverting'
-            return 'bad', not going_back
+            return 'bad', not going_back(facts)
         return 'pending', False
     if is_it(facts['staged_image']):
         return 'pending', False
