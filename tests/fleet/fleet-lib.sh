@@ -2,9 +2,10 @@
 # Helpers for the fleet.* tests (tests/fleet/): three QEMU nodes booted from
 # provisioned disks of the distro.* Debian image, kept running across the
 # scenarios, each reached over SSH on a port of 127.0.0.1 that QEMU's
-# user-mode network forwards to its port 22. Where their state lives, how to
-# reach them, and the assertions the scripts share. Builds on debian-lib.sh
-# (and through it grub-lib.sh and lib.sh); defines functions and settings only.
+# user-mode network forwards to its port 22. Where their state lives and how
+# to reach them. Builds on debian-lib.sh (and through it grub-lib.sh and
+# lib.sh), whose assertions the scripts use; defines functions and settings
+# only.
 
 # shellcheck source=tests/qemu/debian/debian-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../qemu/debian/debian-lib.sh"
@@ -96,30 +97,4 @@ run_ansible() {
   local envs
   mapfile -t envs < <(ansible_env)
   env "${envs[@]}" "$1" -i "$STATE/inventory" "${@:2}"
-}
-
-# ---------------------------------------------------------------- assertions
-
-failures=()
-pass() { say "ok: $1"; }
-flunk() {
-  say "FAIL [$TEST_NAME]: $1"
-  failures+=("$1")
-}
-# expect_eq WHAT ACTUAL EXPECTED
-expect_eq() {
-  if [[ $2 == "$3" ]]; then pass "$1 ($2)"; else flunk "$1: got '$2', expected '$3'"; fi
-}
-# expect_json WHAT JSON FILTER EXPECTED: jq -r FILTER of JSON equals EXPECTED.
-expect_json() {
-  expect_eq "$1 [$3]" "$(jq -r "$3" <<<"$2" 2>&1)" "$4"
-}
-finish() {
-  if ((${#failures[@]})); then
-    say "$TEST_NAME: ${#failures[@]} assertion(s) failed:"
-    printf '  - %s\n' "${failures[@]}" >&2
-    exit 1
-  fi
-  say "PASS $TEST_NAME"
-  exit 0
 }

@@ -46,16 +46,24 @@ PLAY_RC=
 
 # play NAME URL ARG...: the collection's rollout play over the fleet's
 # inventory to release URL, reporting into $work/NAME.json; its output in
-# $work/NAME.log (printed), its exit status in PLAY_RC.
+# $work/NAME.log (printed as it comes), its exit status in PLAY_RC.
 play() {
   local name=$1 url=$2 start=$SECONDS
   shift 2
-  PLAY_RC=0
   say "ansible-playbook imgroot.fleet.rollout -e imgroot_release_url=$url $*"
-  run_ansible ansible-playbook imgroot.fleet.rollout -e "imgroot_release_url=$url" \
-    -e "imgroot_report=$work/$name.json" -e "imgroot_verdict_timeout=$VERDICT_TIMEOUT" "$@" \
-    >"$work/$name.log" 2>&1 || PLAY_RC=$?
-  sed 's/^/  | /' "$work/$name.log" >&2
+  : >"$work/$name.log"
+  # The output as it comes, each line with the time it came (where a wave
+  # spends its time); the file keeps it as Ansible wrote it.
+  { local rc=0
+    run_ansible ansible-playbook imgroot.fleet.rollout -e "imgroot_release_url=$url" \
+      -e "imgroot_report=$work/$name.json" -e "imgroot_verdict_timeout=$VERDICT_TIMEOUT" "$@" 2>&1 ||
+      rc=$?
+    echo "$rc" >"$work/$name.rc"
+  } | while IFS= read -r line; do
+    printf '%s\n' "$line" >>"$work/$name.log"
+    printf '  | %(%T)T %s\n' -1 "$line" >&2
+  done
+  PLAY_RC=$(cat "$work/$name.rc")
   say "$name: exit status $PLAY_RC after $((SECONDS - start))s"
   printf '%s=%s\n' "$name" "$((SECONDS - start))" >>"$work/timings"
 }

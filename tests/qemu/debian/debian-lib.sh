@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Helpers for the real-distribution tests (distro.*): what the debootstrapped
 # Debian 12 root is made of and where it is cached, where the test images
-# live, and how the in-guest test driver reports. Builds on grub-lib.sh (and
-# through it lib.sh); defines functions and settings only.
+# live, how the in-guest test driver reports, and the assertions of the
+# distro.* and fleet.* scripts. Builds on grub-lib.sh (and through it
+# lib.sh); defines functions and settings only.
 
 # shellcheck source=tests/qemu/grub/grub-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../grub/grub-lib.sh"
@@ -80,4 +81,34 @@ report_blob() {
   text=$(report_values "$log" "$key+" | tr -d '\n' | base64 -d 2>/dev/null) || return 1
   [[ ${#text} -eq $length ]] || return 1
   printf '%s\n' "$text"
+}
+
+# ---------------------------------------------------------------- assertions
+# A scenario checks everything it can, collecting what failed, and ends
+# with finish: the test fails when anything did, naming every failure.
+
+failures=()
+pass() { say "ok: $1"; }
+flunk() {
+  say "FAIL [$TEST_NAME]: $1"
+  failures+=("$1")
+}
+# expect_eq WHAT ACTUAL EXPECTED
+expect_eq() {
+  if [[ $2 == "$3" ]]; then pass "$1 ($2)"; else flunk "$1: got '$2', expected '$3'"; fi
+}
+# expect_json WHAT JSON FILTER EXPECTED: jq -r FILTER of JSON equals
+# EXPECTED (jq's own complaint, when it has one, is what is compared).
+expect_json() {
+  expect_eq "$1 [$3]" "$(jq -r "$3" <<<"$2" 2>&1)" "$4"
+}
+# finish: exit 1 naming the failures, or 0.
+finish() {
+  if ((${#failures[@]})); then
+    say "$TEST_NAME: ${#failures[@]} assertion(s) failed:"
+    printf '  - %s\n' "${failures[@]}" >&2
+    exit 1
+  fi
+  say "PASS $TEST_NAME"
+  exit 0
 }

@@ -89,7 +89,6 @@ fi
 
 upgrade_work=$PWD/distro.upgrade
 log=/dev/null
-failures=()
 # distro.stage_url's server: the fetch.* tests' nginx on 127.0.0.1, which
 # the guest reaches as GUEST_HOST port 80 (the driver's RELEASE_URL) through a
 # guestfwd; its state directory once started, for on_exit to stop it.
@@ -98,24 +97,7 @@ GUEST_HOST=10.0.2.100
 nginx_state=
 
 # ---------------------------------------------------------------- assertions
-
-pass() { say "ok: $1"; }
-flunk() {
-  say "FAIL [$TEST_NAME]: $1"
-  failures+=("$1")
-}
-# expect_eq WHAT ACTUAL EXPECTED
-expect_eq() {
-  if [[ $2 == "$3" ]]; then pass "$1 ($2)"; else flunk "$1: got '$2', expected '$3'"; fi
-}
-finish() {
-  if ((${#failures[@]})); then
-    say "$TEST_NAME: ${#failures[@]} assertion(s) failed:"
-    printf '  - %s\n' "${failures[@]}" >&2
-    exit 1
-  fi
-  say "PASS $TEST_NAME"
-}
+# pass, flunk, expect_eq, expect_json, finish: debian-lib.sh.
 
 on_exit() {
   local rc=$?
@@ -232,11 +214,6 @@ status_json() {
   json=$(report_blob "$log" "$1") || fail "no readable '$1' from the driver in $log"
   jq -e . >/dev/null <<<"$json" || fail "'$1' is not JSON: $json"
   printf '%s\n' "$json"
-}
-
-# expect_json WHAT JSON FILTER EXPECTED: jq -r FILTER of JSON equals EXPECTED.
-expect_json() {
-  expect_eq "$1 [$3]" "$(jq -r "$3" <<<"$2")" "$4"
 }
 
 # expect_staged_b JSON: A's `imgroot status --json` after staging B: B is
