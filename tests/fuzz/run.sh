@@ -13,7 +13,7 @@ harness=$1
 seeds=$2
 artifacts=$3
 runs=${IMGROOT_FUZZ_RUNS:-2000000}
-seconds=${IMGROOT_FUZZ_SECONDS:-20}
+seconds=${IMGROOT_FUZZ_SECONDS:-10}
 
 mkdir -p "$artifacts"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/imgroot-fuzz.XXXXXX")
