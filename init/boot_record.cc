@@ -49,6 +49,7 @@ std::string boot_record_line(const BootRecord& r, const std::string& time,
   if (!r.warnings.empty()) j.add_list("warnings", r.warnings);
   if (!r.image.empty()) j.add_string("image", r.image).add_string("fs", r.fs);
   if (!r.error.empty()) j.add_string("error", r.error);
+  if (!r.rebooted.empty()) j.add_string("rebooted", r.rebooted);
   return j.str();
 }
 

@@ -33,6 +33,9 @@ struct BootRecord {
   std::string image;   // mounted as the root; empty: none
   std::string fs;      // its filesystem
   std::string error;   // why nothing boots (the rescue shell follows); empty when something does
+  // Why the init rebooted at once instead of booting (GRUB loaded the kernel
+  // of another image than the one that boots); empty when it went on.
+  std::string rebooted;
 
   static BootRecord from(const BootConfig& config);
   // Lines the init logged: info ones are steps, the others warnings.

@@ -40,7 +40,7 @@ Status leave_marker(int hostpart, const std::string& why) {
   return fsync_fd(hostpart, "host partition directory");
 }
 
-void reboot_for_kernel(int hostpart, const std::string& why) {
+void reboot_for_kernel(int hostpart, const std::string& why, const BeforeReboot& before_reboot) {
   warn(why + ": rebooting once so that GRUB loads the kernel of the image that boots");
   if (auto st = leave_marker(hostpart, why); !st) {
     // Without the marker the next boot could not tell it rebooted already.
@@ -51,12 +51,13 @@ void reboot_for_kernel(int hostpart, const std::string& why) {
   // GRUB does not replay the journal: the renames must be in their home
   // locations for it to choose what the init chose.
   if (auto st = checkpoint_filesystem(hostpart); !st) warn(st.error().message);
+  before_reboot(why);
   ::sync();
   ::reboot(RB_AUTOBOOT);
   error("reboot: " + std::string(std::strerror(errno)) + ": " + kMayNotMatch);
 }
 
-void carry_out(int hostpart, const KernelDecision& decision) {
+void carry_out(int hostpart, const KernelDecision& decision, const BeforeReboot& before_reboot) {
   switch (decision.step) {
     case KernelStep::kBootOn:
       return;
@@ -67,7 +68,7 @@ void carry_out(int hostpart, const KernelDecision& decision) {
       error(decision.why + ", again after rebooting for it: " + kMayNotMatch);
       return remove_marker(hostpart);
     case KernelStep::kRebootOnce:
-      return reboot_for_kernel(hostpart, decision.why);
+      return reboot_for_kernel(hostpart, decision.why, before_reboot);
   }
 }
 
@@ -91,14 +92,16 @@ KernelDecision decide_reboot_once(const std::string& why, bool marker_present) {
   return {marker_present ? KernelStep::kBootAnyway : KernelStep::kRebootOnce, why};
 }
 
-void cross_check_kernel(int hostpart, const BootConfig& config, const std::string& chosen) {
+void cross_check_kernel(int hostpart, const BootConfig& config, const std::string& chosen,
+                        const BeforeReboot& before_reboot) {
   // The marker is looked at only when GRUB named an image.
   const bool marked = config.image && marker_exists(hostpart);
-  carry_out(hostpart, decide_kernel_check(config.image, chosen, marked));
+  carry_out(hostpart, decide_kernel_check(config.image, chosen, marked), before_reboot);
 }
 
-void reboot_once_for_kernel(int hostpart, const std::string& why) {
-  carry_out(hostpart, decide_reboot_once(why, marker_exists(hostpart)));
+void reboot_once_for_kernel(int hostpart, const std::string& why,
+                            const BeforeReboot& before_reboot) {
+  carry_out(hostpart, decide_reboot_once(why, marker_exists(hostpart)), before_reboot);
 }
 
 }  // namespace imgroot::init

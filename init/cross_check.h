@@ -5,6 +5,7 @@
 // entry), the kernel may lack the image's modules.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -36,18 +37,24 @@ KernelDecision decide_kernel_check(const std::optional<std::string>& grub_image,
 // A mismatch ('why'): reboot once, or, with the marker already there, boot anyway.
 KernelDecision decide_reboot_once(const std::string& why, bool marker_present);
 
+// Called with the mismatch just before the init reboots for it (the boot's
+// record in the event log: the boot happened even though nothing booted).
+using BeforeReboot = std::function<void(const std::string& why)>;
+
 // After the rotation ('chosen' is the file the rules picked). On a mismatch,
 // the first time: leave the marker, checkpoint the host partition (so GRUB
 // sees what the init sees) and reboot; GRUB then loads the right kernel.
 // If the marker is already there the reboot did not help: say so loudly,
 // remove the marker and return, so the boot goes on. A match removes a
 // leftover marker. Returns whenever the boot should go on.
-void cross_check_kernel(int hostpart, const BootConfig& config, const std::string& chosen);
+void cross_check_kernel(int hostpart, const BootConfig& config, const std::string& chosen,
+                        const BeforeReboot& before_reboot);
 
 // The running kernel is not the booting image's own ('why' says how that
 // came about): reboot once, with the marker against loops, so that GRUB
 // loads the right one; the second time, say so and return. Also returns
 // when the reboot cannot be recorded or made: the boot goes on.
-void reboot_once_for_kernel(int hostpart, const std::string& why);
+void reboot_once_for_kernel(int hostpart, const std::string& why,
+                            const BeforeReboot& before_reboot);
 
 }  // namespace imgroot::init

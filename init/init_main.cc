@@ -132,7 +132,7 @@ rotation::ImageCheck image_check(const BootConfig& config, std::vector<LoopDevic
 // detach of the old one for the loss of the new root.
 Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
                                        const char* target, std::vector<LoopDevice>& given_up,
-                                       BootRecord& record) {
+                                       BootRecord& record, const BeforeReboot& before_reboot) {
   for (;; ++record.fell_back) {
     auto root = mount_usable(hostpart, host_files::kCurrent, config, target, given_up, record);
     if (root) return root;
@@ -142,7 +142,8 @@ Result<ImageRoot> mount_bootable_image(int hostpart, const BootConfig& config,
     if (!fallen) return std::unexpected(std::move(fallen.error()).context("fall back"));
     report(record, fall_back_log(*fallen));
     if (auto st = checkpoint_filesystem(hostpart); !st) warn(st.error().message);
-    if (auto why = kernel_left_behind(config.image)) reboot_once_for_kernel(hostpart, *why);
+    if (auto why = kernel_left_behind(config.image))
+      reboot_once_for_kernel(hostpart, *why, before_reboot);
   }
 }
 
@@ -207,11 +208,16 @@ Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir
   if (!outcome->steps.empty()) {
     if (auto st = checkpoint_filesystem(hostpart->get()); !st) warn(st.error().message);
   }
-  cross_check_kernel(hostpart->get(), config, outcome->chosen);
+  const BeforeReboot record_reboot = [&record, &hostpart](const std::string& why) {
+    record.rebooted = why;
+    write_boot_record(hostpart->get(), record);
+  };
+  cross_check_kernel(hostpart->get(), config, outcome->chosen, record_reboot);
 
   // Before a layer is mounted: the layers of images that are gone move aside.
   overlay_layer::prune(hostpart->get(), warn);
-  auto root = mount_bootable_image(hostpart->get(), config, root_dir, given_up, record);
+  auto root =
+      mount_bootable_image(hostpart->get(), config, root_dir, given_up, record, record_reboot);
   if (root) {
     record.image = host_files::kCurrent;
     record.fs = root->fs_type;

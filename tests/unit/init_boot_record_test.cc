@@ -129,6 +129,18 @@ TEST_CASE("a boot that found nothing to boot records why, and no image", "[init]
             " rotation=none fell_back=3 error='no image on the host partition can be mounted'");
 }
 
+TEST_CASE("a boot the init rebooted at once records why, and no image", "[init][events]") {
+  BootRecord record;
+  record.loaded = host_files::kCurrent;
+  record.rotation = "upgrade";
+  record.chosen = host_files::kNew;
+  record.rebooted = "GRUB loaded the kernel of hn-root.img but the rules choose hn-root-new.img";
+  const state::Event e = parsed(record);
+  CHECK(e.text("rebooted") == record.rebooted);
+  CHECK(e.text("image").empty());
+  CHECK(e.text("error").empty());
+}
+
 TEST_CASE("the init's event after a line torn by a power cut starts a line of its own",
           "[init][events]") {
   HostDir host;

@@ -14,6 +14,7 @@
 # 3. imgroot.image=hn-root-old.img: a mismatch again; the init reboots.
 # 4. the same: the marker says it rebooted already; it boots anyway, with
 #    an error line, and removes the marker. No reboot loop.
+# Every boot is in the event log, the two reboots with why (`rebooted`).
 set -euo pipefail
 # shellcheck source=tests/qemu/scenario-lib.sh
 source "$(dirname "$0")/../scenario-lib.sh"
@@ -48,6 +49,14 @@ marker_present() {
   debugfs -R "stat /$MARKER" "$fs" 2>/dev/null | grep -q 'Type: regular'
 }
 
+# init_events: the init's events in the host partition's event log as
+# marker_present last extracted it, one line each: what it mounted, or
+# "rebooted: WHY".
+init_events() {
+  debugfs -R "cat /imgroot/events.jsonl" "$work/hostpart-after.img" 2>/dev/null |
+    jq -r 'select(.event == "init") | if .rebooted then "rebooted: \(.rebooted)" else "mounted \(.image)" end'
+}
+
 put A hn-root.img
 put B hn-root-new.img
 make_disk "$disk" hostpart "$hostpart"
@@ -58,6 +67,10 @@ expect_log 'imgroot-init: .*GRUB loaded the kernel of hn-root.img but the rules 
 expect_no_log 'IMGROOT-TEST booted=' "boot 1: no image booted on the wrong kernel"
 marker_present || fail "boot 1: no $MARKER on the host partition"
 say "ok: boot 1 left $MARKER"
+events=$(init_events)
+[[ $events == "rebooted: GRUB loaded the kernel of hn-root.img but the rules choose hn-root-new.img" ]] ||
+  fail "boot 1: the event log's init events are '$events', not the reboot with its reason"
+say "ok: boot 1 is in the event log with why it rebooted"
 
 boot 2 "imgroot.image=hn-root.img"
 expect_log 'IMGROOT-TEST booted=B pid=1$' "boot 2: the rotated image B boots"
@@ -75,5 +88,15 @@ expect_log 'imgroot-init: .*again after rebooting for it: booting anyway' \
 expect_log 'IMGROOT-TEST booted=B pid=1$' "boot 4: image B boots"
 if marker_present; then fail "boot 4: $MARKER was not removed"; fi
 say "ok: boot 4 removed $MARKER"
+events=$(init_events)
+expected="rebooted: GRUB loaded the kernel of hn-root.img but the rules choose hn-root-new.img
+mounted hn-root.img
+rebooted: GRUB loaded the kernel of hn-root-old.img but the rules choose hn-root.img
+mounted hn-root.img"
+[[ $events == "$expected" ]] || fail "the event log's init events after four boots:
+$events
+expected:
+$expected"
+say "ok: the four boots are in the event log, the two reboots with why"
 say "PASS $TEST_NAME"
 rm -rf "$hostpart" "$work"/*.parts "$work"/hostpart-after.img*
