@@ -208,9 +208,12 @@ Result<PreparedRoot> prepare_root(const BootConfig& config, const char* root_dir
   if (!outcome->steps.empty()) {
     if (auto st = checkpoint_filesystem(hostpart->get()); !st) warn(st.error().message);
   }
+  // A copy: when the reboot fails the boot goes on, and its own record must
+  // not say it rebooted.
   const BeforeReboot record_reboot = [&record, &hostpart](const std::string& why) {
-    record.rebooted = why;
-    write_boot_record(hostpart->get(), record);
+    BootRecord rebooting = record;
+    rebooting.rebooted = why;
+    write_boot_record(hostpart->get(), rebooting);
   };
   cross_check_kernel(hostpart->get(), config, outcome->chosen, record_reboot);
 

@@ -5,9 +5,10 @@
 #   tests/fleet/fleet-test.sh SCENARIO     (--list prints them)
 #
 #   check_mode         all nodes on A; `--check` with release B (hn-root-2),
-#                      the three in one wave, exits 0 and reports all three would change; afterwards
-#                      no node has hn-root-new.img, a download or a stage
-#                      event, and none rebooted (same boot id)
+#                      the three in one wave, exits 0 and reports all three
+#                      would change; afterwards no node has hn-root-new.img,
+#                      a download or a stage event, and none rebooted (same
+#                      boot id)
 #   rollout            A -> B in two waves ([1, 2]): exits 0; every node runs
 #                      B from hn-root.img, marked good, release hn-root-2, with
 #                      A as hn-root-old.img, after a reboot; the canary's
